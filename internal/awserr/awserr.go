@@ -97,6 +97,7 @@ const (
 	ExpiredToken                                   = "ExpiredToken"
 	InvalidToken                                   = "InvalidToken"
 	MalformedXML                                   = "MalformedXML"
+	InvalidURI                                     = "InvalidURI"
 	InvalidArgument                                = "InvalidArgument"
 	InvalidRequest                                 = "InvalidRequest"
 	InvalidBucketName                              = "InvalidBucketName"

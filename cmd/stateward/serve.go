@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/stateward/stateward/internal/gateway"
+	"github.com/stateward/stateward/internal/iam"
+	"github.com/stateward/stateward/internal/identity"
+	"github.com/stateward/stateward/internal/keyring"
+	"github.com/stateward/stateward/internal/policy"
+	"github.com/stateward/stateward/internal/s3"
+	"github.com/stateward/stateward/internal/sigv4"
+	"github.com/stateward/stateward/internal/storage/bolt"
+	"github.com/stateward/stateward/internal/storage/sealed"
+	"github.com/stateward/stateward/internal/sts"
+)
+
+// serveConfig is the server's configuration, from flags with STATEWARD_* environment defaults.
+type serveConfig struct {
+	Addr          string
+	DataDir       string
+	Region        string
+	Domain        string
+	TLSCert       string
+	TLSKey        string
+	TLSSelfSigned bool
+	LogFormat     string
+	LogLevel      string
+	MasterKeyFile string
+	masterKey     string // STATEWARD_MASTER_KEY only: never a flag, so it stays out of ps
+}
+
+func (m *Main) parseServe(args []string) (*serveConfig, error) {
+	env := func(name, def string) string {
+		if v := m.Getenv("STATEWARD_" + name); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &serveConfig{masterKey: m.Getenv("STATEWARD_MASTER_KEY")}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:9000"), "listen address `host:port` ($STATEWARD_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", env("DATA_DIR", "stateward-data"), "data `directory` ($STATEWARD_DATA_DIR)")
+	fs.StringVar(&c.Region, "region", env("REGION", "us-east-1"), "region reported to clients ($STATEWARD_REGION)")
+	fs.StringVar(&c.Domain, "domain", env("DOMAIN", ""), "base `domain` for virtual-hosted-style S3 requests ($STATEWARD_DOMAIN)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "TLS certificate `file` ($STATEWARD_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("TLS_KEY", ""), "TLS key `file` ($STATEWARD_TLS_KEY)")
+	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", env("TLS_SELF_SIGNED", "") == "true",
+		"serve HTTPS with a self-signed certificate kept in <data-dir>/tls ($STATEWARD_TLS_SELF_SIGNED=true)")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "text"), "log format: text or json ($STATEWARD_LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn, error ($STATEWARD_LOG_LEVEL)")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", env("MASTER_KEY_FILE", ""),
+		"master key `file` (default <data-dir>/master.key, created on first start; $STATEWARD_MASTER_KEY_FILE, or the key itself in $STATEWARD_MASTER_KEY)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return nil, errors.New("serve: --tls-cert and --tls-key go together")
+	}
+	if c.TLSSelfSigned && c.TLSCert != "" {
+		return nil, errors.New("serve: --tls-self-signed and --tls-cert exclude each other")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, fmt.Errorf("serve: --log-format must be text or json, not %q", c.LogFormat)
+	}
+	return c, nil
+}
+
+func (c *serveConfig) logger(m *Main) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("serve: --log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(m.Stderr, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(m.Stderr, opts)), nil
+}
+
+func (c *serveConfig) keyring() (*keyring.Keyring, error) {
+	switch {
+	case c.masterKey != "":
+		k, err := keyring.ParseKey(c.masterKey)
+		if err != nil {
+			return nil, fmt.Errorf("STATEWARD_MASTER_KEY: %w", err)
+		}
+		return keyring.FromKey(k)
+	case c.MasterKeyFile != "":
+		raw, err := os.ReadFile(c.MasterKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		k, err := keyring.ParseKey(strings.TrimSpace(string(raw)))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.MasterKeyFile, err)
+		}
+		return keyring.FromKey(k)
+	}
+	kr, _, err := keyring.LoadOrCreate(filepath.Join(c.DataDir, "master.key"))
+	return kr, err
+}
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	c, err := m.parseServe(args)
+	if err != nil {
+		return err
+	}
+	log, err := c.logger(m)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return err
+	}
+	kr, err := c.keyring()
+	if err != nil {
+		return fmt.Errorf("master key: %w", err)
+	}
+	metrics := gateway.NewMetrics()
+	db, err := bolt.Open(filepath.Join(c.DataDir, "stateward.db"), &bolt.Options{Observe: metrics.ObserveStore})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	store := sealed.New(db, kr, []byte(s3.PrefixSegment))
+
+	identities := iam.New(store, nil, nil)
+	acct, key, created, err := identities.Bootstrap(ctx)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	authz := policy.New()
+	objects := s3.New(s3.Config{Store: store, Keys: kr, Authorizer: authz, Region: c.Region, Domain: c.Domain, Logger: log})
+	if created {
+		if err := objects.EnsureBucket(ctx, acct.ID, defaultBucket, true); err != nil {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
+	}
+	if n, err := objects.SweepPending(ctx, time.Now()); err != nil {
+		return fmt.Errorf("sweep unfinished uploads: %w", err)
+	} else if n > 0 {
+		log.Info("removed bodies of uploads interrupted by the last stop", "count", n)
+	}
+
+	tlsConfig, err := c.tlsConfig()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	endpoint := endpointURL(ln.Addr(), tlsConfig != nil)
+	if err := writeClientFiles(c.DataDir, key, c.Region, endpoint); err != nil {
+		ln.Close()
+		return err
+	}
+	m.printStart(c, acct, key, created, endpoint)
+
+	var ready atomic.Bool
+	gw := gateway.New(gateway.Config{
+		Keys:      keyLookup{identities},
+		Frontends: map[string]gateway.Frontend{"s3": s3.NewHandler(objects), "sts": sts.NewHandler(authz)},
+		Logger:    log,
+		Metrics:   metrics,
+		Ready:     ready.Load,
+	})
+	srv := &http.Server{
+		Handler:           gw,
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// No overall read or write timeout: state and CLI uploads of any size stream through.
+	}
+	go m.sweepLoop(ctx, objects, log)
+	errc := make(chan error, 1)
+	go func() {
+		if tlsConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	ready.Store(true)
+	log.Info("serving", "endpoint", endpoint, "data_dir", c.DataDir, "account", acct.ID)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	ready.Store(false)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	log.Info("shutting down")
+	return srv.Shutdown(shutdownCtx)
+}
+
+// sweepLoop removes bodies of uploads abandoned mid-stream by clients that never came back.
+func (m *Main) sweepLoop(ctx context.Context, objects *s3.Service, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := objects.SweepPending(ctx, time.Now().Add(-time.Hour)); err != nil && ctx.Err() == nil {
+				log.Warn("sweep unfinished uploads", "err", err)
+			}
+		}
+	}
+}
+
+func (c *serveConfig) tlsConfig() (*tls.Config, error) {
+	certFile, keyFile := c.TLSCert, c.TLSKey
+	if c.TLSSelfSigned {
+		var err error
+		if certFile, keyFile, err = ensureSelfSigned(filepath.Join(c.DataDir, "tls")); err != nil {
+			return nil, fmt.Errorf("self-signed certificate: %w", err)
+		}
+	}
+	if certFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// endpointURL is the URL clients use for a listener: a wildcard address is shown as loopback.
+func endpointURL(addr net.Addr, https bool) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	scheme := "http"
+	if https {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// keyLookup adapts the identity service to the gateway's authentication.
+type keyLookup struct{ s *iam.Service }
+
+func (k keyLookup) LookupAccessKey(ctx context.Context, id string) (string, *identity.Principal, error) {
+	key, err := k.s.LookupAccessKey(ctx, id)
+	if errors.Is(err, iam.ErrUnknownAccessKey) {
+		return "", nil, fmt.Errorf("%w: %w", sigv4.ErrUnknownAccessKey, err)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	return key.Secret.Reveal(), key.Principal(), nil
+}

@@ -1,0 +1,386 @@
+// Package gateway is stateward's root http.Handler: it gives every request an id, recovers
+// panics, authenticates SigV4, dispatches by the signed credential scope's service to a
+// front-end, renders the front-end's error in that service's wire format, and records logs and
+// metrics. It knows no service.
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/stateward/stateward/internal/awserr"
+	"github.com/stateward/stateward/internal/awsproto"
+	"github.com/stateward/stateward/internal/identity"
+	"github.com/stateward/stateward/internal/sigv4"
+)
+
+// Frontend serves one AWS service's wire protocol.
+type Frontend interface {
+	// Protocol is the wire protocol whose error format the gateway renders.
+	Protocol() awsproto.Protocol
+	// ServeAWS serves an authenticated request. It returns errors rather than writing them;
+	// once it has written a status, an error can only be logged.
+	ServeAWS(w http.ResponseWriter, r *http.Request) error
+}
+
+// KeyLookup resolves an access key id to its secret and the principal it authenticates.
+// Unknown or inactive keys are errors wrapping sigv4.ErrUnknownAccessKey.
+type KeyLookup interface {
+	LookupAccessKey(ctx context.Context, id string) (secret string, p *identity.Principal, err error)
+}
+
+// Config configures a Gateway; nil fields mean defaults.
+type Config struct {
+	Keys      KeyLookup           // required
+	Frontends map[string]Frontend // by SigV4 service name: "s3", "sts", …
+	Logger    *slog.Logger
+	Metrics   *Metrics    // nil: none
+	Ready     func() bool // /readyz; nil: always ready
+	Now       func() time.Time
+}
+
+// Gateway is the root handler.
+type Gateway struct {
+	keys      KeyLookup
+	frontends map[string]Frontend
+	log       *slog.Logger
+	metrics   *Metrics
+	ready     func() bool
+	now       func() time.Time
+}
+
+// New returns a Gateway.
+func New(c Config) *Gateway {
+	g := &Gateway{keys: c.Keys, frontends: c.Frontends, log: c.Logger, metrics: c.Metrics, ready: c.Ready, now: c.Now}
+	if g.log == nil {
+		g.log = slog.Default()
+	}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	if g.ready == nil {
+		g.ready = func() bool { return true }
+	}
+	return g
+}
+
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := g.now()
+	info := &awsproto.Info{RequestID: newRequestID()}
+	h := w.Header()
+	h.Set("X-Amz-Request-Id", info.RequestID)
+	h.Set("X-Amz-Id-2", info.RequestID)
+	h.Set("X-Amzn-Requestid", info.RequestID)
+	h.Set("Server", "stateward")
+	rec := &recorder{ResponseWriter: w}
+	r = r.WithContext(awsproto.WithInfo(r.Context(), info))
+	var caller *identity.Principal
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			g.log.Error("panic", "request_id", info.RequestID, "panic", p, "stack", string(debug.Stack()))
+			if !rec.wrote {
+				awsproto.WriteError(rec, r, g.protocol(info.Service, r), info.RequestID,
+					awserr.New(awserr.InternalError, "We encountered an internal error. Please try again."))
+			}
+		}
+		g.finish(r, rec, info, caller, start)
+	}()
+	if g.serveOps(rec, r, info) {
+		return
+	}
+	var err error
+	caller, err = g.serveAWS(rec, r, info)
+	if err == nil {
+		return
+	}
+	e := classify(err, g.protocol(info.Service, r))
+	if rec.wrote {
+		// The status is on the wire; cut the connection so a client never takes a short body
+		// for a whole one.
+		g.log.Error("response failed after headers", "request_id", info.RequestID, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	if e.Status >= 500 {
+		g.log.Error("request failed", "request_id", info.RequestID, "code", e.Code, "err", err)
+	} else if e.Cause != nil {
+		g.log.Debug("request refused", "request_id", info.RequestID, "code", e.Code, "err", e.Cause)
+	}
+	awsproto.WriteError(rec, r, g.protocol(info.Service, r), info.RequestID, e)
+}
+
+// serveOps answers the unsigned operational endpoints. Signed requests to the same paths go
+// to S3 (a bucket may be called "metrics").
+func (g *Gateway) serveOps(w http.ResponseWriter, r *http.Request, info *awsproto.Info) bool {
+	if r.Method != http.MethodGet || r.Header.Get("Authorization") != "" || r.URL.Query().Has("X-Amz-Credential") {
+		return false
+	}
+	switch r.URL.Path {
+	case "/healthz":
+		info.Service, info.Operation = "ops", "healthz"
+		_, _ = io.WriteString(w, "ok\n")
+	case "/readyz":
+		info.Service, info.Operation = "ops", "readyz"
+		if !g.ready() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return true
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	case "/metrics":
+		if g.metrics == nil {
+			return false
+		}
+		info.Service, info.Operation = "ops", "metrics"
+		promhttp.HandlerFor(g.metrics.gatherer, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	default:
+		return false
+	}
+	return true
+}
+
+// serveAWS authenticates r and hands it to the front-end its credential scope names.
+func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, info *awsproto.Info) (*identity.Principal, error) {
+	cred, err := sigv4.Parse(r)
+	switch {
+	case errors.Is(err, sigv4.ErrMissingAuth):
+		// Anonymous requests are S3's to refuse (as AccessDenied), unless they name another service.
+		info.Service = g.guessService(r)
+		fe := g.frontends[info.Service]
+		if fe == nil {
+			return nil, awserr.New(awserr.AccessDenied, "Access Denied")
+		}
+		return nil, fe.ServeAWS(w, r)
+	case err != nil:
+		info.Service = g.guessService(r)
+		return nil, err
+	}
+	info.Service = cred.Service
+	fe := g.frontends[cred.Service]
+	if fe == nil {
+		return nil, awserr.Newf(awserr.InvalidAction, "The service %q is not available on this server.", cred.Service)
+	}
+	var caller *identity.Principal
+	res, err := sigv4.Verify(r, g.now(), func(id string) (string, error) {
+		secret, p, err := g.keys.LookupAccessKey(r.Context(), id)
+		caller = p
+		return secret, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if res.SessionToken != "" {
+		// Temporary credentials arrive with STS sessions; until then no token is valid.
+		return caller, awserr.New(awserr.InvalidToken, "The provided token is malformed or otherwise invalid.")
+	}
+	body, _, err := res.Body(r)
+	if err != nil {
+		return caller, err
+	}
+	r.Body = body
+	r = r.WithContext(identity.NewContext(r.Context(), caller))
+	return caller, fe.ServeAWS(w, r)
+}
+
+// guessService names the service of a request that carries no valid credential scope.
+func (g *Gateway) guessService(r *http.Request) string {
+	target := r.Header.Get("X-Amz-Target")
+	switch {
+	case strings.HasPrefix(target, "DynamoDB_"):
+		return "dynamodb"
+	case strings.HasPrefix(target, "TrentService."):
+		return "kms"
+	case strings.HasPrefix(target, "AmazonSSM."):
+		return "ssm"
+	case r.Method == http.MethodPost && r.URL.Path == "/" &&
+		strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"):
+		return "sts"
+	}
+	return "s3"
+}
+
+func (g *Gateway) protocol(service string, r *http.Request) awsproto.Protocol {
+	if fe := g.frontends[service]; fe != nil {
+		return fe.Protocol()
+	}
+	switch service {
+	case "dynamodb":
+		return awsproto.JSON10
+	case "kms", "ssm":
+		return awsproto.JSON11
+	case "sts", "iam":
+		return awsproto.Query
+	}
+	return awsproto.RESTXML
+}
+
+// classify turns an error into the AWS error a client of protocol p expects.
+func classify(err error, p awsproto.Protocol) *awserr.Error {
+	var e *awserr.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	s3 := p == awsproto.RESTXML
+	json := p == awsproto.JSON10 || p == awsproto.JSON11
+	pick := func(s3Code, queryCode, jsonCode string) string {
+		switch {
+		case s3:
+			return s3Code
+		case json:
+			return jsonCode
+		}
+		return queryCode
+	}
+	var code, msg string
+	status := 0
+	switch {
+	case errors.Is(err, sigv4.ErrMalformed):
+		code, msg = pick(awserr.AuthorizationHeaderMalformed, awserr.IncompleteSignature, awserr.IncompleteSignature),
+			"The authorization header is malformed."
+	case errors.Is(err, sigv4.ErrUnknownAccessKey):
+		code, msg = pick(awserr.InvalidAccessKeyID, awserr.InvalidClientTokenID, "UnrecognizedClientException"),
+			"The AWS Access Key Id you provided does not exist in our records."
+		status = http.StatusForbidden
+		if json {
+			status = http.StatusBadRequest
+		}
+	case errors.Is(err, sigv4.ErrSignatureMismatch):
+		code, msg = pick(awserr.SignatureDoesNotMatch, awserr.SignatureDoesNotMatch, "InvalidSignatureException"),
+			"The request signature we calculated does not match the signature you provided. Check your key and signing method."
+		status = http.StatusForbidden
+		if json {
+			status = http.StatusBadRequest
+		}
+	case errors.Is(err, sigv4.ErrRequestTimeTooSkewed):
+		code, msg = pick(awserr.RequestTimeTooSkewed, awserr.SignatureDoesNotMatch, "InvalidSignatureException"),
+			"The difference between the request time and the server's time is too large."
+		status = http.StatusForbidden
+		if json {
+			status = http.StatusBadRequest
+		}
+	case errors.Is(err, sigv4.ErrExpired):
+		code, msg, status = awserr.AccessDenied, "Request has expired", http.StatusForbidden
+	case errors.Is(err, sigv4.ErrBodyTooLarge):
+		code, msg, status = "RequestEntityTooLarge", "Request body too large.", http.StatusRequestEntityTooLarge
+	case errors.Is(err, sigv4.ErrContentSHA256Mismatch):
+		code, msg = awserr.XAmzContentSHA256Mismatch, "The provided 'x-amz-content-sha256' header does not match what was computed."
+	case errors.Is(err, sigv4.ErrChecksumMismatch):
+		code, msg = awserr.XAmzContentChecksumMismatch, "The provided trailing checksum does not match what was computed."
+	case errors.Is(err, sigv4.ErrIncompleteBody), errors.Is(err, io.ErrUnexpectedEOF):
+		code, msg = awserr.IncompleteBody, "The request body terminated unexpectedly."
+	case errors.Is(err, sigv4.ErrMalformedChunk):
+		code, msg = awserr.InvalidRequest, "The aws-chunked request body is malformed."
+	default:
+		return awserr.As(err)
+	}
+	e = awserr.Wrap(code, msg, err)
+	if status != 0 {
+		e.Status = status
+	}
+	return e
+}
+
+func (g *Gateway) finish(r *http.Request, rec *recorder, info *awsproto.Info, caller *identity.Principal, start time.Time) {
+	d := g.now().Sub(start)
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if g.metrics != nil {
+		g.metrics.observeRequest(info.Service, info.Operation, status, d)
+	}
+	attrs := []any{"request_id", info.RequestID, "method", r.Method, "path", r.URL.Path,
+		"service", info.Service, "op", info.Operation, "status", status, "bytes", rec.bytes,
+		"duration_ms", float64(d.Microseconds()) / 1000}
+	if caller != nil {
+		attrs = append(attrs, "principal", caller.ARN)
+	}
+	g.log.Info("request", attrs...)
+}
+
+// recorder notes what a handler wrote.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	wrote  bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	if !r.wrote {
+		r.WriteHeader(http.StatusOK)
+	}
+	n, err := r.ResponseWriter.Write(p)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+// Metrics are the gateway's and the store's Prometheus metrics.
+type Metrics struct {
+	gatherer prometheus.Gatherer
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	storeTx  *prometheus.HistogramVec
+}
+
+// NewMetrics registers stateward's metrics with a fresh registry (plus Go and process
+// collectors).
+func NewMetrics() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		gatherer: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "stateward_requests_total",
+			Help: "Requests by service, operation and HTTP status."}, []string{"service", "operation", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "stateward_request_duration_seconds",
+			Help: "Request latency by service and operation.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)},
+			[]string{"service", "operation"}),
+		storeTx: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "stateward_store_transaction_duration_seconds",
+			Help: "Store transaction latency by kind (view, update).", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)},
+			[]string{"kind"}),
+	}
+	reg.MustRegister(m.requests, m.latency, m.storeTx,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *Metrics) observeRequest(service, op string, status int, d time.Duration) {
+	if service == "" {
+		service = "unknown"
+	}
+	m.requests.WithLabelValues(service, op, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(service, op).Observe(d.Seconds())
+}
+
+// ObserveStore records one store transaction; it fits bolt.Options.Observe.
+func (m *Metrics) ObserveStore(kind string, d time.Duration) {
+	m.storeTx.WithLabelValues(kind).Observe(d.Seconds())
+}

@@ -1,0 +1,229 @@
+package s3
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/stateward/stateward/internal/keyring"
+	"github.com/stateward/stateward/internal/storage"
+)
+
+// segmentSize is the plaintext size of one body segment: the unit of encryption, of storage
+// records, and of the memory a streaming body needs.
+const segmentSize = 1 << 20
+
+// staged is a body that has been read and sealed but is not yet visible. Its first segment is
+// held back when it is the only one, so a small object costs a single transaction; larger
+// bodies are written segment by segment in short transactions of their own, marked pending
+// until the final transaction commits them.
+type staged struct {
+	part   bodyPart
+	inline []byte // the sealed only segment, written by commit
+	wrote  bool   // segments and a pending marker are already in the store
+}
+
+// commit makes the staged body durable as part of tx.
+func (st *staged) commit(tx storage.Tx) error {
+	if st.inline != nil {
+		return tx.Put(segmentKey(st.part.DataID, 0), st.inline)
+	}
+	return tx.Delete(pendingKey(st.part.DataID))
+}
+
+type pendingRecord struct {
+	Created time.Time `json:"created"`
+}
+
+// stageBody reads r to EOF and seals it under dataKey. Everything read is also written to tee
+// (for digests). An error from r — a failed payload signature or checksum among them — stops
+// staging; nothing becomes visible, and segments already written are removed.
+func (s *Service) stageBody(ctx context.Context, r io.Reader, dataKey []byte, tee io.Writer) (*staged, error) {
+	dataID, err := s.randomID()
+	if err != nil {
+		return nil, err
+	}
+	stream, err := keyring.NewStream(dataKey, []byte(dataID))
+	if err != nil {
+		return nil, err
+	}
+	st := &staged{part: bodyPart{DataID: dataID}}
+	cur, next := make([]byte, segmentSize), make([]byte, segmentSize)
+	n, rerr := io.ReadFull(r, cur)
+	var sealed []byte
+	for index := uint64(0); ; index++ {
+		last := false
+		switch {
+		case errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF):
+			last = true
+		case rerr != nil:
+			s.discard(ctx, st)
+			return nil, rerr
+		}
+		var m int
+		if !last {
+			// A full segment: the body ends here only if nothing follows.
+			m, rerr = io.ReadFull(r, next)
+			if m == 0 && errors.Is(rerr, io.EOF) {
+				last = true
+			} else if m == 0 && rerr != nil {
+				s.discard(ctx, st)
+				return nil, rerr
+			}
+		}
+		if _, err := tee.Write(cur[:n]); err != nil {
+			s.discard(ctx, st)
+			return nil, err
+		}
+		sealed = stream.SealSegment(sealed[:0], cur[:n], index, last)
+		st.part.Size += int64(n)
+		st.part.Segments = index + 1
+		if last && index == 0 {
+			st.inline = append([]byte(nil), sealed...)
+			return st, nil
+		}
+		if err := s.writeSegment(ctx, st, index, sealed); err != nil {
+			s.discard(ctx, st)
+			return nil, err
+		}
+		if last {
+			return st, nil
+		}
+		cur, next, n = next, cur, m
+	}
+}
+
+func (s *Service) writeSegment(ctx context.Context, st *staged, index uint64, sealed []byte) error {
+	first := !st.wrote
+	err := s.store.Update(ctx, func(tx storage.Tx) error {
+		if first {
+			if err := putJSON(tx, pendingKey(st.part.DataID), pendingRecord{Created: s.now()}); err != nil {
+				return err
+			}
+		}
+		return tx.Put(segmentKey(st.part.DataID, index), sealed)
+	})
+	if err == nil {
+		st.wrote = true
+	}
+	return err
+}
+
+// discard removes the segments of a body that will never be committed. It runs on a fresh
+// context: the request's may be what failed.
+func (s *Service) discard(_ context.Context, st *staged) {
+	if st == nil || !st.wrote {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.store.Update(ctx, func(tx storage.Tx) error {
+		if err := deleteSegments(tx, st.part); err != nil {
+			return err
+		}
+		return tx.Delete(pendingKey(st.part.DataID))
+	}); err != nil {
+		s.log.Warn("discard staged body", "data", st.part.DataID, "err", err)
+	}
+}
+
+func deleteSegments(tx storage.Tx, p bodyPart) error {
+	for i := uint64(0); i < p.Segments; i++ {
+		if err := tx.Delete(segmentKey(p.DataID, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func deleteBody(tx storage.Tx, b body) error {
+	for _, p := range b.Parts {
+		if err := deleteSegments(tx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SweepPending removes bodies whose writes began before cutoff and never committed (a crash
+// or a dropped connection mid-upload).
+func (s *Service) SweepPending(ctx context.Context, cutoff time.Time) (int, error) {
+	var stale []string
+	err := s.store.View(ctx, func(tx storage.Tx) error {
+		return storage.ScanPrefix(tx, []byte(prefixPending), func(k, v []byte) error {
+			var p pendingRecord
+			if err := json.Unmarshal(v, &p); err != nil || p.Created.Before(cutoff) {
+				stale = append(stale, string(k[len(prefixPending):]))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range stale {
+		prefix := []byte(PrefixSegment + id + "/")
+		err := s.store.Update(ctx, func(tx storage.Tx) error {
+			var keys [][]byte
+			if err := storage.ScanPrefix(tx, prefix, func(k, _ []byte) error {
+				keys = append(keys, append([]byte(nil), k...))
+				return nil
+			}); err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := tx.Delete(k); err != nil {
+					return err
+				}
+			}
+			return tx.Delete(pendingKey(id))
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(stale), nil
+}
+
+// writeBody writes bytes [start, end) of b, decrypted, to w. Each segment is read in a short
+// transaction of its own, so a slow client never holds the store.
+func (s *Service) writeBody(ctx context.Context, w io.Writer, b body, dataKey []byte, start, end int64) error {
+	var sealed, plain []byte
+	var offset int64 // of the current part within the object
+	for _, p := range b.Parts {
+		pStart, pEnd := max(start-offset, 0), min(end-offset, p.Size)
+		offset += p.Size
+		if pStart >= pEnd {
+			continue
+		}
+		stream, err := keyring.NewStream(dataKey, []byte(p.DataID))
+		if err != nil {
+			return err
+		}
+		for i := uint64(pStart / segmentSize); i < p.Segments && int64(i)*segmentSize < pEnd; i++ {
+			if err := s.store.View(ctx, func(tx storage.Tx) error {
+				v, err := tx.Get(segmentKey(p.DataID, i))
+				if err != nil {
+					return fmt.Errorf("segment %d of %s: %w", i, p.DataID, err)
+				}
+				sealed = append(sealed[:0], v...)
+				return nil
+			}); err != nil {
+				return err
+			}
+			plain, err = stream.OpenSegment(plain[:0], sealed, i, i == p.Segments-1)
+			if err != nil {
+				return fmt.Errorf("open segment %d of %s: %w", i, p.DataID, err)
+			}
+			segStart := int64(i) * segmentSize
+			lo, hi := max(pStart-segStart, 0), min(pEnd-segStart, int64(len(plain)))
+			if _, err := w.Write(plain[lo:hi]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,161 @@
+package s3
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/stateward/stateward/internal/awserr"
+	"github.com/stateward/stateward/internal/awsproto"
+	"github.com/stateward/stateward/internal/checksum"
+)
+
+func (h *Handler) createUpload(rq *request) error {
+	headers, err := readHeaders(rq.r.Header)
+	if err != nil {
+		return err
+	}
+	sse, err := parseSSE(rq.r.Header, "")
+	if err != nil {
+		return err
+	}
+	u := &upload{Bucket: rq.bucket, Key: rq.key, Owner: rq.caller.AccountID, Headers: headers, Tagging: rq.r.Header.Get("X-Amz-Tagging")}
+	if v := rq.r.Header.Get("X-Amz-Checksum-Algorithm"); v != "" {
+		a, ok := checksum.Parse(v)
+		if !ok {
+			return awserr.New(awserr.InvalidRequest, "Checksum algorithm provided is unsupported.")
+		}
+		u.ChecksumAlgorithm = string(a)
+	}
+	if err := h.svc.createUpload(rq.ctx, u, sse); err != nil {
+		return err
+	}
+	setSSEHeaders(rq.w.Header(), u.SSE)
+	if u.ChecksumAlgorithm != "" {
+		rq.w.Header().Set("X-Amz-Checksum-Algorithm", u.ChecksumAlgorithm)
+	}
+	return awsproto.WriteXML(rq.w, http.StatusOK, initiateMultipartUploadResult{Xmlns: xmlns, Bucket: rq.bucket, Key: rq.key, UploadID: u.UploadID})
+}
+
+func (h *Handler) uploadPart(rq *request) error {
+	number, err := strconv.Atoi(rq.q.Get("partNumber"))
+	if err != nil {
+		return awserr.New(awserr.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive").With("ArgumentName", "partNumber")
+	}
+	n, err := bodyLength(rq.r)
+	if err != nil {
+		return err
+	}
+	if n > maxPutSize {
+		return awserr.New(awserr.EntityTooLarge, "Your proposed upload exceeds the maximum allowed object size.")
+	}
+	integ, err := readIntegrity(rq.r.Header)
+	if err != nil {
+		return err
+	}
+	sse, err := parseSSE(rq.r.Header, "")
+	if err != nil {
+		return err
+	}
+	p, err := h.svc.uploadPart(rq.ctx, rq.bucket, rq.key, rq.q.Get("uploadId"), number, rq.r.Body, integ, sse)
+	if err != nil {
+		return err
+	}
+	hdr := rq.w.Header()
+	hdr.Set("ETag", p.ETag)
+	for alg, v := range p.Checksums {
+		if a, ok := checksum.Parse(alg); ok && (len(integ.Expected) > 0 || len(integ.Algorithms) > 0) {
+			hdr.Set(a.Header(), v)
+		}
+	}
+	rq.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) completeUpload(rq *request) error {
+	var req completeMultipartUpload
+	if err := awsproto.DecodeXML(rq.r.Body, awsproto.MaxXMLBody, &req); err != nil {
+		return err
+	}
+	list := make([]completedPart, 0, len(req.Parts))
+	for _, p := range req.Parts {
+		list = append(list, completedPart{Number: p.PartNumber, ETag: p.ETag, Checksums: p.toMap()})
+	}
+	cond := conditions{IfNoneMatch: rq.r.Header.Get("If-None-Match"), IfMatch: rq.r.Header.Get("If-Match")}
+	v, err := h.svc.completeUpload(rq.ctx, rq.bucket, rq.key, rq.q.Get("uploadId"), list, cond)
+	if err != nil {
+		return err
+	}
+	setVersionHeader(rq.w.Header(), v)
+	setSSEHeaders(rq.w.Header(), v.SSE)
+	return awsproto.WriteXML(rq.w, http.StatusOK, completeMultipartUploadResult{Xmlns: xmlns,
+		Location: "/" + rq.bucket + "/" + rq.key, Bucket: rq.bucket, Key: rq.key, ETag: v.ETag,
+		checksumFields: checksumFieldsOf(v.Checksums)})
+}
+
+func (h *Handler) abortUpload(rq *request) error {
+	return h.noContent(rq, h.svc.abortUpload(rq.ctx, rq.bucket, rq.key, rq.q.Get("uploadId")))
+}
+
+func (h *Handler) listParts(rq *request) error {
+	marker, max := 0, 1000
+	if v := rq.q.Get("part-number-marker"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return awserr.New(awserr.InvalidArgument, "Invalid part-number-marker").With("ArgumentName", "part-number-marker")
+		}
+		marker = n
+	}
+	if v := rq.q.Get("max-parts"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return awserr.New(awserr.InvalidArgument, "Invalid max-parts").With("ArgumentName", "max-parts")
+		}
+		max = min(n, 1000)
+	}
+	u, parts, truncated, err := h.svc.listParts(rq.ctx, rq.bucket, rq.key, rq.q.Get("uploadId"), marker, max)
+	if err != nil {
+		return err
+	}
+	out := listPartsResult{Xmlns: xmlns, Bucket: rq.bucket, Key: rq.key, UploadID: u.UploadID, PartNumberMarker: marker,
+		MaxParts: max, IsTruncated: truncated, ChecksumAlgorithm: u.ChecksumAlgorithm,
+		Initiator: owner{ID: u.Owner}, Owner: owner{ID: u.Owner}, StorageClass: "STANDARD"}
+	for _, p := range parts {
+		out.Parts = append(out.Parts, listedPart{PartNumber: p.Number, LastModified: isoTime(p.LastModified), ETag: p.ETag,
+			Size: p.Body.Size, checksumFields: checksumFieldsOf(p.Checksums)})
+		out.NextPartNumberMarker = p.Number
+	}
+	return awsproto.WriteXML(rq.w, http.StatusOK, out)
+}
+
+func (h *Handler) listUploads(rq *request) error {
+	lq, enc, err := listParams(rq.q, rq.bucket)
+	if err != nil {
+		return err
+	}
+	lq.Max = 1000
+	if v := rq.q.Get("max-uploads"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return awserr.New(awserr.InvalidArgument, "Invalid max-uploads").With("ArgumentName", "max-uploads")
+		}
+		lq.Max = min(n, 1000)
+	}
+	lq.After = rq.q.Get("key-marker")
+	uploads, page, err := h.svc.listUploads(rq.ctx, lq)
+	if err != nil {
+		return err
+	}
+	out := listMultipartUploadsResult{Xmlns: xmlns, Bucket: rq.bucket, KeyMarker: lq.After, UploadIDMarker: rq.q.Get("upload-id-marker"),
+		Prefix: encodeKey(lq.Prefix, enc), Delimiter: lq.Delimiter, MaxUploads: lq.Max, IsTruncated: page.Truncated}
+	for _, u := range uploads {
+		out.Uploads = append(out.Uploads, listedUpload{Key: encodeKey(u.Key, enc), UploadID: u.UploadID, Initiated: isoTime(u.Initiated),
+			StorageClass: "STANDARD", Owner: owner{ID: u.Owner}, Initiator: owner{ID: u.Owner}})
+	}
+	if page.Truncated && len(uploads) > 0 {
+		out.NextKeyMarker, out.NextUploadIDMarker = uploads[len(uploads)-1].Key, uploads[len(uploads)-1].UploadID
+	}
+	for _, p := range page.Prefixes {
+		out.CommonPrefixes = append(out.CommonPrefixes, commonPrefix{encodeKey(p, enc)})
+	}
+	return awsproto.WriteXML(rq.w, http.StatusOK, out)
+}

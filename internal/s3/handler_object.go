@@ -1,0 +1,614 @@
+package s3
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stateward/stateward/internal/awserr"
+	"github.com/stateward/stateward/internal/awsproto"
+	"github.com/stateward/stateward/internal/checksum"
+)
+
+const (
+	maxPutSize      = 5 << 30 // S3's single-PUT limit
+	maxMetadataSize = 2 << 10
+)
+
+// readHeaders collects the stored representation headers and user metadata of a write.
+func readHeaders(h http.Header) (objHeaders, error) {
+	out := objHeaders{
+		ContentType:        h.Get("Content-Type"),
+		ContentDisposition: h.Get("Content-Disposition"),
+		ContentLanguage:    h.Get("Content-Language"),
+		CacheControl:       h.Get("Cache-Control"),
+		Expires:            h.Get("Expires"),
+	}
+	// aws-chunked is framing, decoded before storage; never store it as the object's encoding.
+	var encs []string
+	for _, e := range strings.Split(h.Get("Content-Encoding"), ",") {
+		if e = strings.TrimSpace(e); e != "" && e != "aws-chunked" {
+			encs = append(encs, e)
+		}
+	}
+	out.ContentEncoding = strings.Join(encs, ",")
+	size := 0
+	for name, vals := range h {
+		if m, ok := strings.CutPrefix(strings.ToLower(name), "x-amz-meta-"); ok {
+			if out.Metadata == nil {
+				out.Metadata = map[string]string{}
+			}
+			out.Metadata[m] = strings.Join(vals, ",")
+			size += len(m) + len(out.Metadata[m])
+		}
+	}
+	if size > maxMetadataSize {
+		return out, awserr.New("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.")
+	}
+	return out, nil
+}
+
+// readIntegrity collects what the request says the body hashes to.
+func readIntegrity(h http.Header) (integrity, error) {
+	in := integrity{ContentMD5: h.Get("Content-Md5"), Expected: map[checksum.Algorithm]string{}}
+	for name, vals := range h {
+		if a, ok := checksum.FromHeader(name); ok {
+			in.Expected[a] = vals[0]
+		}
+	}
+	if v := h.Get("X-Amz-Sdk-Checksum-Algorithm"); v != "" {
+		a, ok := checksum.Parse(v)
+		if !ok {
+			return in, awserr.New(awserr.InvalidRequest, "Value for x-amz-sdk-checksum-algorithm header is invalid.")
+		}
+		in.Algorithms = append(in.Algorithms, a)
+	}
+	if t := h.Get("X-Amz-Trailer"); t != "" {
+		if a, ok := checksum.FromHeader(t); ok {
+			in.Algorithms = append(in.Algorithms, a)
+		}
+	}
+	return in, nil
+}
+
+// bodyLength is the decoded length of a write's body, or an error when it is unknown.
+func bodyLength(r *http.Request) (int64, error) {
+	if v := r.Header.Get("X-Amz-Decoded-Content-Length"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return 0, awserr.New(awserr.InvalidArgument, "x-amz-decoded-content-length is not a valid length.")
+		}
+		return n, nil
+	}
+	if r.ContentLength < 0 {
+		return 0, awserr.New(awserr.MissingContentLength, "You must provide the Content-Length HTTP header.")
+	}
+	return r.ContentLength, nil
+}
+
+func (h *Handler) putObject(rq *request) error {
+	n, err := bodyLength(rq.r)
+	if err != nil {
+		return err
+	}
+	if n > maxPutSize {
+		return awserr.New(awserr.EntityTooLarge, "Your proposed upload exceeds the maximum allowed object size.")
+	}
+	in, err := h.writeInput(rq)
+	if err != nil {
+		return err
+	}
+	in.Body = rq.r.Body
+	v, err := h.svc.putObject(rq.ctx, in)
+	if err != nil {
+		return err
+	}
+	hdr := rq.w.Header()
+	hdr.Set("ETag", v.ETag)
+	setVersionHeader(hdr, v)
+	setSSEHeaders(hdr, v.SSE)
+	for _, a := range in.Integrity.algorithms() {
+		hdr.Set(a.Header(), v.Checksums[string(a)])
+	}
+	rq.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// writeInput reads the headers shared by PutObject and CopyObject.
+func (h *Handler) writeInput(rq *request) (*putInput, error) {
+	headers, err := readHeaders(rq.r.Header)
+	if err != nil {
+		return nil, err
+	}
+	sse, err := parseSSE(rq.r.Header, "")
+	if err != nil {
+		return nil, err
+	}
+	integ, err := readIntegrity(rq.r.Header)
+	if err != nil {
+		return nil, err
+	}
+	return &putInput{
+		Bucket: rq.bucket, Key: rq.key, Owner: rq.caller.AccountID, Headers: headers, SSE: sse,
+		Integrity: integ, Tagging: rq.r.Header.Get("X-Amz-Tagging"),
+		Cond: conditions{IfNoneMatch: rq.r.Header.Get("If-None-Match"), IfMatch: rq.r.Header.Get("If-Match")},
+	}, nil
+}
+
+func setVersionHeader(h http.Header, v *version) {
+	if v.VersionID != "" && v.VersionID != "null" {
+		h.Set("X-Amz-Version-Id", v.VersionID)
+	}
+}
+
+// getObject serves GetObject and HeadObject.
+func (h *Handler) getObject(rq *request) error {
+	if err := validKey(rq.key); err != nil {
+		return err
+	}
+	v, err := h.svc.getVersion(rq.ctx, rq.bucket, rq.key, rq.q.Get("versionId"))
+	if err != nil {
+		return err
+	}
+	sse, err := parseSSE(rq.r.Header, "")
+	if err != nil {
+		return err
+	}
+	dataKey, err := h.svc.openDataKey(v, sse)
+	if err != nil {
+		return err
+	}
+	hdr := rq.w.Header()
+	setObjectHeaders(hdr, v)
+	if status := checkReadConditions(rq.r.Header, v); status != 0 {
+		if status == http.StatusPreconditionFailed {
+			return awserr.New(awserr.PreconditionFailed, "At least one of the pre-conditions you specified did not hold")
+		}
+		rq.w.WriteHeader(status)
+		return nil
+	}
+	for k, name := range map[string]string{"response-content-type": "Content-Type",
+		"response-content-language": "Content-Language", "response-expires": "Expires",
+		"response-cache-control": "Cache-Control", "response-content-disposition": "Content-Disposition",
+		"response-content-encoding": "Content-Encoding"} {
+		if val := rq.q.Get(k); val != "" {
+			hdr.Set(name, val)
+		}
+	}
+	start, end, partial, err := parseRange(rq.r.Header.Get("Range"), v.Size)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if partial {
+		status = http.StatusPartialContent
+		hdr.Set("Content-Range", "bytes "+strconv.FormatInt(start, 10)+"-"+strconv.FormatInt(end-1, 10)+"/"+strconv.FormatInt(v.Size, 10))
+	} else if strings.EqualFold(rq.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
+		// Full-object checksums only on whole-object responses: clients validate the body
+		// against them and do not check whether the response was a range.
+		for alg, val := range v.Checksums {
+			if a, ok := checksum.Parse(alg); ok {
+				hdr.Set(a.Header(), val)
+			}
+		}
+		if len(v.Checksums) > 0 {
+			typ := "FULL_OBJECT"
+			if len(v.Body.Parts) > 1 || strings.Contains(firstValue(v.Checksums), "-") {
+				typ = "COMPOSITE"
+			}
+			hdr.Set("X-Amz-Checksum-Type", typ)
+		}
+	}
+	hdr.Set("Content-Length", strconv.FormatInt(end-start, 10))
+	rq.w.WriteHeader(status)
+	if rq.r.Method == http.MethodHead {
+		return nil
+	}
+	if err := h.svc.writeBody(rq.ctx, rq.w, v.Body, dataKey, start, end); err != nil {
+		// Headers are gone: the gateway can only log this and cut the connection.
+		return err
+	}
+	return nil
+}
+
+func firstValue(m map[string]string) string {
+	for _, v := range m {
+		return v
+	}
+	return ""
+}
+
+func setObjectHeaders(h http.Header, v *version) {
+	h.Set("Last-Modified", v.LastModified.UTC().Format(http.TimeFormat))
+	h.Set("ETag", v.ETag)
+	h.Set("Accept-Ranges", "bytes")
+	ct := v.Headers.ContentType
+	if ct == "" {
+		ct = "binary/octet-stream"
+	}
+	h.Set("Content-Type", ct)
+	for name, val := range map[string]string{"Content-Encoding": v.Headers.ContentEncoding,
+		"Content-Disposition": v.Headers.ContentDisposition, "Content-Language": v.Headers.ContentLanguage,
+		"Cache-Control": v.Headers.CacheControl, "Expires": v.Headers.Expires} {
+		if val != "" {
+			h.Set(name, val)
+		}
+	}
+	for k, val := range v.Headers.Metadata {
+		h.Set("X-Amz-Meta-"+k, val)
+	}
+	if v.Tagging != "" {
+		if q, err := url.ParseQuery(v.Tagging); err == nil {
+			h.Set("X-Amz-Tagging-Count", strconv.Itoa(len(q)))
+		}
+	}
+	setVersionHeader(h, v)
+	setSSEHeaders(h, v.SSE)
+}
+
+// checkReadConditions evaluates If-Match, If-None-Match, If-Modified-Since and
+// If-Unmodified-Since as S3 does; it returns 0 when the read goes ahead.
+func checkReadConditions(h http.Header, v *version) int {
+	modified := v.LastModified.Truncate(time.Second)
+	if im := h.Get("If-Match"); im != "" {
+		if !etagMatches(im, v.ETag) {
+			return http.StatusPreconditionFailed
+		}
+	} else if t, err := http.ParseTime(h.Get("If-Unmodified-Since")); err == nil && modified.After(t) {
+		return http.StatusPreconditionFailed
+	}
+	if inm := h.Get("If-None-Match"); inm != "" {
+		if etagMatches(inm, v.ETag) {
+			return http.StatusNotModified
+		}
+	} else if t, err := http.ParseTime(h.Get("If-Modified-Since")); err == nil && !modified.After(t) {
+		return http.StatusNotModified
+	}
+	return 0
+}
+
+// parseRange returns the byte range [start, end) a Range header asks for. A header it cannot
+// parse, or one with several ranges, is ignored as S3 does; a range that starts past the end
+// (any range of an empty object) is 416.
+func parseRange(header string, size int64) (start, end int64, partial bool, err error) {
+	spec, ok := strings.CutPrefix(header, "bytes=")
+	if !ok || strings.Contains(spec, ",") {
+		return 0, size, false, nil
+	}
+	first, last, ok := strings.Cut(strings.TrimSpace(spec), "-")
+	if !ok {
+		return 0, size, false, nil
+	}
+	unsatisfiable := awserr.New(awserr.InvalidRange, "The requested range is not satisfiable").
+		WithHeader("Content-Range", "bytes */"+strconv.FormatInt(size, 10)).
+		With("RangeRequested", header).With("ActualObjectSize", strconv.FormatInt(size, 10))
+	if first == "" {
+		n, perr := strconv.ParseInt(last, 10, 64)
+		if perr != nil || n < 0 {
+			return 0, size, false, nil
+		}
+		if n == 0 || size == 0 {
+			return 0, 0, false, unsatisfiable
+		}
+		return max(size-n, 0), size, true, nil
+	}
+	s, perr := strconv.ParseInt(first, 10, 64)
+	if perr != nil || s < 0 {
+		return 0, size, false, nil
+	}
+	e := size - 1
+	if last != "" {
+		if e, perr = strconv.ParseInt(last, 10, 64); perr != nil || e < s {
+			return 0, size, false, nil
+		}
+	}
+	if s >= size {
+		return 0, 0, false, unsatisfiable
+	}
+	return s, min(e+1, size), true, nil
+}
+
+func (h *Handler) deleteObject(rq *request) error {
+	if err := validKey(rq.key); err != nil {
+		return err
+	}
+	res, err := h.svc.deleteObject(rq.ctx, rq.bucket, rq.key, rq.q.Get("versionId"), rq.caller.AccountID)
+	if err != nil {
+		return err
+	}
+	if res.VersionID != "" && res.VersionID != "null" {
+		rq.w.Header().Set("X-Amz-Version-Id", res.VersionID)
+	}
+	if res.DeleteMarker {
+		rq.w.Header().Set("X-Amz-Delete-Marker", "true")
+	}
+	rq.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+const maxDeleteObjects = 1000
+
+func (h *Handler) deleteObjects(rq *request) error {
+	var req deleteRequest
+	if err := awsproto.DecodeXML(rq.r.Body, awsproto.MaxXMLBody, &req); err != nil {
+		return err
+	}
+	if len(req.Objects) == 0 || len(req.Objects) > maxDeleteObjects {
+		return awserr.New(awserr.MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema.")
+	}
+	out := deleteResultXML{Xmlns: xmlns}
+	for _, o := range req.Objects {
+		err := validKey(o.Key)
+		var res deleteResult
+		if err == nil {
+			res, err = h.svc.deleteObject(rq.ctx, rq.bucket, o.Key, o.VersionID, rq.caller.AccountID)
+		}
+		if err != nil {
+			e := awserr.As(err)
+			if e.Code == awserr.InternalError || e.Code == awserr.NoSuchBucket {
+				return err
+			}
+			out.Errors = append(out.Errors, deleteErrorEntry{Key: o.Key, VersionID: o.VersionID, Code: e.Code, Message: e.Message})
+			continue
+		}
+		if req.Quiet {
+			continue
+		}
+		d := deletedEntry{Key: o.Key, VersionID: o.VersionID, DeleteMarker: res.DeleteMarker}
+		if res.DeleteMarker && o.VersionID == "" {
+			d.DeleteMarkerVersionID = res.VersionID
+		}
+		out.Deleted = append(out.Deleted, d)
+	}
+	return awsproto.WriteXML(rq.w, http.StatusOK, out)
+}
+
+func (h *Handler) copyObject(rq *request) error {
+	srcBucket, srcKey, srcVersion, err := parseCopySource(rq.r.Header.Get("X-Amz-Copy-Source"))
+	if err != nil {
+		return err
+	}
+	// The source is read as part of this call: the caller must be allowed to read it too.
+	if err := h.authorize(&request{r: rq.r, ctx: rq.ctx, caller: rq.caller, bucket: srcBucket, key: srcKey, q: url.Values{}},
+		&operation{name: "CopyObject", action: getAction(url.Values{"versionId": {srcVersion}})}); err != nil {
+		return err
+	}
+	src, err := h.svc.getVersion(rq.ctx, srcBucket, srcKey, srcVersion)
+	if err != nil {
+		return err
+	}
+	srcSSE, err := parseSSE(rq.r.Header, hdrCopySSECPrefix)
+	if err != nil {
+		return err
+	}
+	in, err := h.writeInput(rq)
+	if err != nil {
+		return err
+	}
+	in.Integrity = integrity{Algorithms: checksumAlgorithms(src.Checksums)}
+	switch rq.r.Header.Get("X-Amz-Metadata-Directive") {
+	case "", "COPY":
+		if srcBucket == rq.bucket && srcKey == rq.key && srcVersion == "" && in.SSE.Algorithm == "" && in.SSE.CustomerKey == nil {
+			return awserr.New(awserr.InvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+		}
+		in.Headers = src.Headers
+	case "REPLACE":
+	default:
+		return awserr.New(awserr.InvalidArgument, "Unknown metadata directive.")
+	}
+	if rq.r.Header.Get("X-Amz-Tagging-Directive") != "REPLACE" {
+		in.Tagging = src.Tagging
+	}
+	v, err := h.svc.copyObject(rq.ctx, src, srcSSE, in)
+	if err != nil {
+		return err
+	}
+	hdr := rq.w.Header()
+	setVersionHeader(hdr, v)
+	setSSEHeaders(hdr, v.SSE)
+	if src.VersionID != "null" {
+		hdr.Set("X-Amz-Copy-Source-Version-Id", src.VersionID)
+	}
+	out := copyObjectResult{Xmlns: xmlns, ETag: v.ETag, LastModified: isoTime(v.LastModified)}
+	f := checksumFieldsOf(v.Checksums)
+	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64, out.ChecksumSHA1, out.ChecksumSHA256 =
+		f.ChecksumCRC32, f.ChecksumCRC32C, f.ChecksumCRC64NVME, f.ChecksumSHA1, f.ChecksumSHA256
+	return awsproto.WriteXML(rq.w, http.StatusOK, out)
+}
+
+func checksumAlgorithms(m map[string]string) []checksum.Algorithm {
+	var out []checksum.Algorithm
+	for alg := range m {
+		if a, ok := checksum.Parse(alg); ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// parseCopySource splits x-amz-copy-source: "[/]bucket/key[?versionId=id]", URL-encoded.
+func parseCopySource(v string) (bucket, key, versionID string, err error) {
+	bad := awserr.New(awserr.InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey").With("ArgumentName", "x-amz-copy-source")
+	path, query, _ := strings.Cut(v, "?")
+	if query != "" {
+		q, qerr := url.ParseQuery(query)
+		if qerr != nil {
+			return "", "", "", bad
+		}
+		versionID = q.Get("versionId")
+	}
+	path, perr := url.PathUnescape(path)
+	if perr != nil {
+		return "", "", "", bad
+	}
+	bucket, key, ok := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	if !ok || bucket == "" || key == "" {
+		return "", "", "", bad
+	}
+	if err := validKey(key); err != nil {
+		return "", "", "", err
+	}
+	return bucket, key, versionID, nil
+}
+
+// listParams reads the parameters every listing shares.
+func listParams(q url.Values, bucket string) (listQuery, bool, error) {
+	lq := listQuery{Bucket: bucket, Prefix: q.Get("prefix"), Delimiter: q.Get("delimiter"), Max: 1000}
+	if v := q.Get("max-keys"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return lq, false, awserr.New(awserr.InvalidArgument, "Provided max-keys not an integer or within integer range").With("ArgumentName", "max-keys")
+		}
+		lq.Max = min(n, 1000)
+	}
+	urlEncode := false
+	switch q.Get("encoding-type") {
+	case "":
+	case "url":
+		urlEncode = true
+	default:
+		return lq, false, awserr.New(awserr.InvalidArgument, "Invalid Encoding Method specified in Request").With("ArgumentName", "encoding-type")
+	}
+	return lq, urlEncode, nil
+}
+
+// encodeKey applies encoding-type=url: S3 escapes keys like query values.
+func encodeKey(s string, enc bool) string {
+	if !enc {
+		return s
+	}
+	return strings.ReplaceAll(url.QueryEscape(s), "%2F", "/")
+}
+
+func (h *Handler) listed(v version, enc bool) listObject {
+	o := listObject{Key: encodeKey(v.Key, enc), LastModified: isoTime(v.LastModified), ETag: v.ETag, Size: v.Size, StorageClass: "STANDARD"}
+	for alg := range v.Checksums {
+		o.ChecksumAlgorithm = append(o.ChecksumAlgorithm, alg)
+	}
+	return o
+}
+
+func (h *Handler) listObjectsV2(rq *request) error {
+	lq, enc, err := listParams(rq.q, rq.bucket)
+	if err != nil {
+		return err
+	}
+	token := rq.q.Get("continuation-token")
+	if token != "" {
+		raw, derr := base64.RawURLEncoding.DecodeString(token)
+		if derr != nil || len(raw) == 0 {
+			return awserr.New(awserr.InvalidArgument, "The continuation token provided is incorrect").With("ArgumentName", "continuation-token")
+		}
+		lq.AfterPrefix, lq.After = raw[0] == 'p', string(raw[1:])
+	} else if sa := rq.q.Get("start-after"); sa != "" {
+		lq.After = sa
+	}
+	page, err := h.svc.listObjects(rq.ctx, lq)
+	if err != nil {
+		return err
+	}
+	out := listBucketResultV2{Xmlns: xmlns, Name: rq.bucket, Prefix: encodeKey(lq.Prefix, enc),
+		Delimiter: encodeKey(lq.Delimiter, enc), MaxKeys: lq.Max, KeyCount: len(page.Items) + len(page.Prefixes),
+		IsTruncated: page.Truncated, ContinuationToken: token, StartAfter: encodeKey(rq.q.Get("start-after"), enc)}
+	if enc {
+		out.EncodingType = "url"
+	}
+	if page.Truncated {
+		kind := "k"
+		if page.LastPrefix {
+			kind = "p"
+		}
+		out.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(kind + page.Last))
+	}
+	for _, v := range page.Items {
+		out.Contents = append(out.Contents, h.listed(v, enc))
+		if rq.q.Get("fetch-owner") == "true" {
+			out.Contents[len(out.Contents)-1].Owner = &owner{ID: v.Owner}
+		}
+	}
+	for _, p := range page.Prefixes {
+		out.CommonPrefixes = append(out.CommonPrefixes, commonPrefix{encodeKey(p, enc)})
+	}
+	return awsproto.WriteXML(rq.w, http.StatusOK, out)
+}
+
+func (h *Handler) listObjectsV1(rq *request) error {
+	lq, enc, err := listParams(rq.q, rq.bucket)
+	if err != nil {
+		return err
+	}
+	lq.After = rq.q.Get("marker")
+	lq.AfterPrefix = lq.Delimiter != "" && strings.HasSuffix(lq.After, lq.Delimiter)
+	page, err := h.svc.listObjects(rq.ctx, lq)
+	if err != nil {
+		return err
+	}
+	out := listBucketResultV1{Xmlns: xmlns, Name: rq.bucket, Prefix: encodeKey(lq.Prefix, enc), Marker: encodeKey(lq.After, enc),
+		Delimiter: encodeKey(lq.Delimiter, enc), MaxKeys: lq.Max, IsTruncated: page.Truncated}
+	if enc {
+		out.EncodingType = "url"
+	}
+	if page.Truncated && lq.Delimiter != "" {
+		out.NextMarker = encodeKey(page.Last, enc)
+	}
+	for _, v := range page.Items {
+		o := h.listed(v, enc)
+		o.Owner = &owner{ID: v.Owner}
+		out.Contents = append(out.Contents, o)
+	}
+	for _, p := range page.Prefixes {
+		out.CommonPrefixes = append(out.CommonPrefixes, commonPrefix{encodeKey(p, enc)})
+	}
+	return awsproto.WriteXML(rq.w, http.StatusOK, out)
+}
+
+func (h *Handler) listVersions(rq *request) error {
+	lq, enc, err := listParams(rq.q, rq.bucket)
+	if err != nil {
+		return err
+	}
+	lq.After = rq.q.Get("key-marker")
+	vm := rq.q.Get("version-id-marker")
+	if vm != "" && lq.After == "" {
+		return awserr.New(awserr.InvalidArgument, "A version-id marker cannot be specified without a key marker.")
+	}
+	if vm != "" && !validVersionID(vm) {
+		return awserr.New(awserr.InvalidArgument, "Invalid version id specified")
+	}
+	lq.AfterPrefix = vm == "" && lq.Delimiter != "" && strings.HasSuffix(lq.After, lq.Delimiter)
+	page, err := h.svc.listVersions(rq.ctx, lq, vm)
+	if err != nil {
+		return err
+	}
+	out := listVersionsResult{Xmlns: xmlns, Name: rq.bucket, Prefix: encodeKey(lq.Prefix, enc), KeyMarker: encodeKey(rq.q.Get("key-marker"), enc),
+		VersionIDMarker: vm, Delimiter: encodeKey(lq.Delimiter, enc), MaxKeys: lq.Max, IsTruncated: page.Truncated}
+	if enc {
+		out.EncodingType = "url"
+	}
+	if page.Truncated {
+		out.NextKeyMarker = encodeKey(page.Last, enc)
+		if !page.LastPrefix {
+			out.NextVersionIDMarker = page.NextVersionID
+		}
+	}
+	for _, v := range page.Items {
+		e := listedVersion{Key: encodeKey(v.Key, enc), VersionID: v.VersionID, IsLatest: page.Latest[v.Key] == v.VersionID,
+			LastModified: isoTime(v.LastModified), Owner: owner{ID: v.Owner}}
+		if v.DeleteMarker {
+			e.XMLName.Local = "DeleteMarker"
+		} else {
+			e.XMLName.Local = "Version"
+			e.ETag, e.StorageClass = v.ETag, "STANDARD"
+			size := v.Size
+			e.Size = &size
+		}
+		out.Entries = append(out.Entries, e)
+	}
+	for _, p := range page.Prefixes {
+		out.CommonPrefixes = append(out.CommonPrefixes, commonPrefix{encodeKey(p, enc)})
+	}
+	return awsproto.WriteXML(rq.w, http.StatusOK, out)
+}

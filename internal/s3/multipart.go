@@ -1,0 +1,313 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/stateward/stateward/internal/awserr"
+	"github.com/stateward/stateward/internal/checksum"
+	"github.com/stateward/stateward/internal/keyring"
+	"github.com/stateward/stateward/internal/storage"
+)
+
+const (
+	minPartSize = 5 << 20
+	maxPartNum  = 10000
+)
+
+func errNoSuchUpload(id string) error {
+	return awserr.New(awserr.NoSuchUpload, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.").With("UploadId", id)
+}
+
+func getUpload(tx storage.Tx, bucket, key, uploadID string) (*upload, error) {
+	if _, err := getBucket(tx, bucket); err != nil {
+		return nil, err
+	}
+	var u upload
+	if err := getJSON(tx, uploadKey(bucket, key, uploadID), &u); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, errNoSuchUpload(uploadID)
+		}
+		return nil, err
+	}
+	return &u, nil
+}
+
+// createUpload starts a multipart upload. Its data key, made now, encrypts every part and
+// becomes the object version's data key.
+func (s *Service) createUpload(ctx context.Context, u *upload, req sseRequest) error {
+	b, err := s.bucket(ctx, u.Bucket)
+	if err != nil {
+		return err
+	}
+	if err := validKey(u.Key); err != nil {
+		return err
+	}
+	if u.SSE, err = s.resolveSSE(b, req); err != nil {
+		return err
+	}
+	if u.UploadID, err = s.randomID(); err != nil {
+		return err
+	}
+	dataKey, err := keyring.NewDataKey()
+	if err != nil {
+		return err
+	}
+	defer keyring.Zero(dataKey)
+	if u.DataKey, err = s.sealDataKey(req, dataKey); err != nil {
+		return err
+	}
+	u.Initiated = s.now().UTC()
+	return s.store.Update(ctx, func(tx storage.Tx) error {
+		if _, err := getBucket(tx, u.Bucket); err != nil {
+			return err
+		}
+		return putJSON(tx, uploadKey(u.Bucket, u.Key, u.UploadID), u)
+	})
+}
+
+// uploadPart stores one part; a part uploaded again under the same number replaces it.
+func (s *Service) uploadPart(ctx context.Context, bucket, key, uploadID string, number int, body io.Reader, in integrity, req sseRequest) (*part, error) {
+	if number < 1 || number > maxPartNum {
+		return nil, awserr.New(awserr.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive").With("ArgumentName", "partNumber")
+	}
+	var u *upload
+	if err := s.store.View(ctx, func(tx storage.Tx) (err error) {
+		u, err = getUpload(tx, bucket, key, uploadID)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if u.ChecksumAlgorithm != "" {
+		if a, ok := checksum.Parse(u.ChecksumAlgorithm); ok {
+			in.Algorithms = append(in.Algorithms, a)
+		}
+	}
+	dataKey, err := s.openKey(u.DataKey, u.SSE, req)
+	if err != nil {
+		return nil, err
+	}
+	defer keyring.Zero(dataKey)
+	d := newDigests(in.algorithms()...)
+	st, err := s.stageBody(ctx, body, dataKey, d)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.verify(d); err != nil {
+		s.discard(ctx, st)
+		return nil, err
+	}
+	sum := d.MD5()
+	p := &part{Number: number, ETag: `"` + hex.EncodeToString(sum) + `"`, LastModified: s.now().UTC(),
+		Checksums: d.checksums(), MD5: sum, Body: st.part}
+	err = s.store.Update(ctx, func(tx storage.Tx) error {
+		if _, err := getUpload(tx, bucket, key, uploadID); err != nil {
+			return err
+		}
+		var old part
+		switch err := getJSON(tx, partKey(uploadID, number), &old); {
+		case err == nil:
+			if err := deleteSegments(tx, old.Body); err != nil {
+				return err
+			}
+		case !errors.Is(err, storage.ErrNotFound):
+			return err
+		}
+		if err := st.commit(tx); err != nil {
+			return err
+		}
+		return putJSON(tx, partKey(uploadID, number), p)
+	})
+	if err != nil {
+		s.discard(ctx, st)
+		return nil, err
+	}
+	return p, nil
+}
+
+// completedPart is one entry of a CompleteMultipartUpload request.
+type completedPart struct {
+	Number    int
+	ETag      string
+	Checksums map[string]string
+}
+
+// completeUpload assembles the listed parts into a new version in one transaction.
+func (s *Service) completeUpload(ctx context.Context, bucket, key, uploadID string, list []completedPart, cond conditions) (*version, error) {
+	if len(list) == 0 {
+		return nil, awserr.New(awserr.MalformedXML, "You must specify at least one part")
+	}
+	random := make([]byte, 8)
+	if _, err := io.ReadFull(s.rand, random); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	var v *version
+	err := s.store.Update(ctx, func(tx storage.Tx) error {
+		u, err := getUpload(tx, bucket, key, uploadID)
+		if err != nil {
+			return err
+		}
+		b, err := getBucket(tx, bucket)
+		if err != nil {
+			return err
+		}
+		stored := map[int]*part{}
+		if err := storage.ScanPrefix(tx, partPrefix(uploadID), func(k, raw []byte) error {
+			var p part
+			if err := decodeJSON(raw, &p); err != nil {
+				return err
+			}
+			stored[p.Number] = &p
+			return nil
+		}); err != nil {
+			return err
+		}
+		v = &version{Key: key, LastModified: now, Owner: u.Owner, Headers: u.Headers, SSE: u.SSE,
+			Tagging: u.Tagging, Body: body{DataKey: u.DataKey}}
+		var md5s []byte
+		var sums []byte
+		used := map[int]bool{}
+		for i, c := range list {
+			if i > 0 && c.Number <= list[i-1].Number {
+				return awserr.New(awserr.InvalidPartOrder, "The list of parts was not in ascending order. The parts list must be specified in order by part number.")
+			}
+			p, ok := stored[c.Number]
+			if !ok || strings.Trim(c.ETag, `"`) != strings.Trim(p.ETag, `"`) {
+				return awserr.New(awserr.InvalidPart, "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.").With("PartNumber", fmt.Sprint(c.Number))
+			}
+			for alg, want := range c.Checksums {
+				if got, ok := p.Checksums[alg]; ok && got != want {
+					return awserr.Newf(awserr.InvalidPart, "The %s checksum of part %d did not match.", alg, c.Number)
+				}
+			}
+			if i < len(list)-1 && p.Body.Size < minPartSize {
+				return awserr.New(awserr.EntityTooSmall, "Your proposed upload is smaller than the minimum allowed object size.").With("PartNumber", fmt.Sprint(c.Number))
+			}
+			used[c.Number] = true
+			md5s = append(md5s, p.MD5...)
+			if u.ChecksumAlgorithm != "" {
+				raw, _ := base64.StdEncoding.DecodeString(p.Checksums[strings.ToUpper(u.ChecksumAlgorithm)])
+				sums = append(sums, raw...)
+			}
+			v.Body.Parts = append(v.Body.Parts, p.Body)
+			v.Size += p.Body.Size
+		}
+		sum := md5.Sum(md5s)
+		v.ETag = fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(sum[:]), len(list))
+		if a, ok := checksum.Parse(u.ChecksumAlgorithm); ok {
+			h := a.New()
+			h.Write(sums)
+			v.Checksums = map[string]string{string(a): fmt.Sprintf("%s-%d", base64.StdEncoding.EncodeToString(h.Sum(nil)), len(list))}
+		}
+		cur, err := currentVersion(tx, bucket, key)
+		if err != nil {
+			return err
+		}
+		if err := cond.check(cur, key); err != nil {
+			return err
+		}
+		for n, p := range stored {
+			if !used[n] {
+				if err := deleteSegments(tx, p.Body); err != nil {
+					return err
+				}
+			}
+			if err := tx.Delete(partKey(uploadID, n)); err != nil {
+				return err
+			}
+		}
+		if err := tx.Delete(uploadKey(bucket, key, uploadID)); err != nil {
+			return err
+		}
+		return putVersion(tx, b, v, random)
+	})
+	return v, err
+}
+
+// abortUpload deletes an upload and every part's body.
+func (s *Service) abortUpload(ctx context.Context, bucket, key, uploadID string) error {
+	return s.store.Update(ctx, func(tx storage.Tx) error {
+		if _, err := getUpload(tx, bucket, key, uploadID); err != nil {
+			return err
+		}
+		var keys [][]byte
+		if err := storage.ScanPrefix(tx, partPrefix(uploadID), func(k, raw []byte) error {
+			var p part
+			if err := decodeJSON(raw, &p); err != nil {
+				return err
+			}
+			keys = append(keys, bytes.Clone(k))
+			return deleteSegments(tx, p.Body)
+		}); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return tx.Delete(uploadKey(bucket, key, uploadID))
+	})
+}
+
+// listParts returns up to max parts numbered above marker.
+func (s *Service) listParts(ctx context.Context, bucket, key, uploadID string, marker, max int) (*upload, []part, bool, error) {
+	var u *upload
+	var parts []part
+	truncated := false
+	err := s.store.View(ctx, func(tx storage.Tx) (err error) {
+		if u, err = getUpload(tx, bucket, key, uploadID); err != nil {
+			return err
+		}
+		return tx.Scan(partKey(uploadID, marker+1), storage.PrefixEnd(partPrefix(uploadID)), func(k, raw []byte) error {
+			if len(parts) == max {
+				truncated = true
+				return storage.ErrStop
+			}
+			var p part
+			if err := decodeJSON(raw, &p); err != nil {
+				return err
+			}
+			parts = append(parts, p)
+			return nil
+		})
+	})
+	return u, parts, truncated, err
+}
+
+// listUploads returns in-progress uploads by key, then upload id.
+func (s *Service) listUploads(ctx context.Context, q listQuery) ([]upload, listPage, error) {
+	var uploads []upload
+	var page listPage
+	err := s.store.View(ctx, func(tx storage.Tx) error {
+		if _, err := getBucket(tx, q.Bucket); err != nil {
+			return err
+		}
+		var err error
+		page, err = walk(tx, []byte(prefixUpload+q.Bucket+"\x00"), q,
+			func(rec []byte) string { return string(rec[:bytes.LastIndexByte(rec, 0)]) },
+			func(_ string, raw []byte) (bool, error) {
+				var u upload
+				if err := decodeJSON(raw, &u); err != nil {
+					return false, err
+				}
+				uploads = append(uploads, u)
+				return true, nil
+			})
+		return err
+	})
+	return uploads, page, err
+}
+
+// openKey unwraps a sealed data key given how it was sealed.
+func (s *Service) openKey(wrapped []byte, e sse, req sseRequest) ([]byte, error) {
+	return s.openDataKey(&version{SSE: e, Body: body{DataKey: wrapped}}, req)
+}

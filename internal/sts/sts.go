@@ -1,0 +1,72 @@
+// Package sts is the STS Query API front-end: GetCallerIdentity now; AssumeRole and session
+// tokens come with the identity issue.
+package sts
+
+import (
+	"context"
+	"encoding/xml"
+	"net/http"
+
+	"github.com/stateward/stateward/internal/awserr"
+	"github.com/stateward/stateward/internal/awsproto"
+	"github.com/stateward/stateward/internal/identity"
+	"github.com/stateward/stateward/internal/policy"
+)
+
+const xmlns = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+// Authorizer decides every request; see package policy.
+type Authorizer interface {
+	Authorize(ctx context.Context, req *policy.Request) error
+}
+
+// Handler serves STS.
+type Handler struct{ authz Authorizer }
+
+// NewHandler returns the STS front-end.
+func NewHandler(authz Authorizer) *Handler { return &Handler{authz: authz} }
+
+// Protocol is the AWS Query protocol.
+func (h *Handler) Protocol() awsproto.Protocol { return awsproto.Query }
+
+// ServeAWS serves one STS call.
+func (h *Handler) ServeAWS(w http.ResponseWriter, r *http.Request) error {
+	form, err := awsproto.ParseForm(r)
+	if err != nil {
+		return err
+	}
+	action := form.Get("Action")
+	awsproto.SetOperation(r.Context(), action)
+	caller := identity.FromContext(r.Context())
+	if caller == nil {
+		return awserr.New(awserr.MissingAuthenticationToken, "Request is missing Authentication Token")
+	}
+	switch action {
+	case "GetCallerIdentity":
+		if err := h.authz.Authorize(r.Context(), &policy.Request{PrincipalAccount: caller.AccountID,
+			PrincipalARN: caller.ARN, Root: caller.Root, Action: "sts:GetCallerIdentity", Resource: "*"}); err != nil {
+			return awserr.Wrap(awserr.AccessDenied, "Access denied", err)
+		}
+		return awsproto.WriteXML(w, http.StatusOK, getCallerIdentityResponse{
+			Xmlns:     xmlns,
+			Result:    callerIdentity{Arn: caller.ARN, UserID: caller.UserID, Account: caller.AccountID},
+			RequestID: awsproto.InfoFrom(r.Context()).RequestID,
+		})
+	case "":
+		return awserr.New(awserr.InvalidAction, "Could not find operation for the request.")
+	}
+	return awserr.Newf(awserr.InvalidAction, "Could not find operation %s for version %s", action, form.Get("Version"))
+}
+
+type callerIdentity struct {
+	Arn     string `xml:"Arn"`
+	UserID  string `xml:"UserId"`
+	Account string `xml:"Account"`
+}
+
+type getCallerIdentityResponse struct {
+	XMLName   xml.Name       `xml:"GetCallerIdentityResponse"`
+	Xmlns     string         `xml:"xmlns,attr"`
+	Result    callerIdentity `xml:"GetCallerIdentityResult"`
+	RequestID string         `xml:"ResponseMetadata>RequestId"`
+}
