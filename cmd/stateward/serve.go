@@ -117,6 +117,64 @@ func (c *serveConfig) keyring() (*keyring.Keyring, error) {
 	return kr, err
 }
 
+// server is stateward wired together: the store, the services and the gateway over them.
+type server struct {
+	handler http.Handler
+	objects *s3.Service
+	account *iam.Account
+	key     *iam.AccessKey
+	created bool // first start: the account and key were made now
+	ready   atomic.Bool
+	close   func() error
+}
+
+// newServer opens the data directory and wires every package. It is the only place they meet.
+func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, error) {
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	kr, err := c.keyring()
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	metrics := gateway.NewMetrics()
+	db, err := bolt.Open(filepath.Join(c.DataDir, "stateward.db"), &bolt.Options{Observe: metrics.ObserveStore})
+	if err != nil {
+		return nil, err
+	}
+	store := sealed.New(db, kr, []byte(s3.PrefixSegment))
+	srv := &server{close: db.Close}
+	fail := func(err error) (*server, error) {
+		db.Close()
+		return nil, err
+	}
+	identities := iam.New(store, nil, nil)
+	if srv.account, srv.key, srv.created, err = identities.Bootstrap(ctx); err != nil {
+		return fail(fmt.Errorf("bootstrap: %w", err))
+	}
+	authz := policy.New()
+	srv.objects = s3.New(s3.Config{Store: store, Keys: kr, Authorizer: authz, Region: c.Region, Domain: c.Domain, Logger: log})
+	if srv.created {
+		if err := srv.objects.EnsureBucket(ctx, srv.account.ID, defaultBucket, true); err != nil {
+			return fail(fmt.Errorf("bootstrap: %w", err))
+		}
+	}
+	// Nothing is in flight yet: every pending body is left over from an interrupted run.
+	if n, err := srv.objects.SweepPending(ctx, time.Now()); err != nil {
+		return fail(fmt.Errorf("sweep unfinished uploads: %w", err))
+	} else if n > 0 {
+		log.Info("removed bodies of uploads interrupted by the last stop", "count", n)
+	}
+	srv.handler = gateway.New(gateway.Config{
+		Keys:      keyLookup{identities},
+		Frontends: map[string]gateway.Frontend{"s3": s3.NewHandler(srv.objects), "sts": sts.NewHandler(authz)},
+		Logger:    log,
+		Metrics:   metrics,
+		Ready:     srv.ready.Load,
+	})
+	return srv, nil
+}
+
 func (m *Main) serve(ctx context.Context, args []string) error {
 	c, err := m.parseServe(args)
 	if err != nil {
@@ -126,64 +184,27 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return err
-	}
-	kr, err := c.keyring()
-	if err != nil {
-		return fmt.Errorf("master key: %w", err)
-	}
-	metrics := gateway.NewMetrics()
-	db, err := bolt.Open(filepath.Join(c.DataDir, "stateward.db"), &bolt.Options{Observe: metrics.ObserveStore})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	store := sealed.New(db, kr, []byte(s3.PrefixSegment))
-
-	identities := iam.New(store, nil, nil)
-	acct, key, created, err := identities.Bootstrap(ctx)
-	if err != nil {
-		return fmt.Errorf("bootstrap: %w", err)
-	}
-	authz := policy.New()
-	objects := s3.New(s3.Config{Store: store, Keys: kr, Authorizer: authz, Region: c.Region, Domain: c.Domain, Logger: log})
-	if created {
-		if err := objects.EnsureBucket(ctx, acct.ID, defaultBucket, true); err != nil {
-			return fmt.Errorf("bootstrap: %w", err)
-		}
-	}
-	if n, err := objects.SweepPending(ctx, time.Now()); err != nil {
-		return fmt.Errorf("sweep unfinished uploads: %w", err)
-	} else if n > 0 {
-		log.Info("removed bodies of uploads interrupted by the last stop", "count", n)
-	}
-
 	tlsConfig, err := c.tlsConfig()
 	if err != nil {
 		return err
 	}
+	s, err := newServer(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer s.close()
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
 	endpoint := endpointURL(ln.Addr(), tlsConfig != nil)
-	if err := writeClientFiles(c.DataDir, key, c.Region, endpoint); err != nil {
+	if err := writeClientFiles(c.DataDir, s.key, c.Region, endpoint); err != nil {
 		ln.Close()
 		return err
 	}
-	m.printStart(c, acct, key, created, endpoint)
-
-	var ready atomic.Bool
-	gw := gateway.New(gateway.Config{
-		Keys:      keyLookup{identities},
-		Frontends: map[string]gateway.Frontend{"s3": s3.NewHandler(objects), "sts": sts.NewHandler(authz)},
-		Logger:    log,
-		Metrics:   metrics,
-		Ready:     ready.Load,
-	})
-	srv := &http.Server{
-		Handler:           gw,
+	m.printStart(c, s.account, s.key, s.created, endpoint)
+	httpServer := &http.Server{
+		Handler:           s.handler,
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -191,27 +212,27 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		// No overall read or write timeout: state and CLI uploads of any size stream through.
 	}
-	go m.sweepLoop(ctx, objects, log)
+	go m.sweepLoop(ctx, s.objects, log)
 	errc := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {
-			errc <- srv.ServeTLS(ln, "", "")
+			errc <- httpServer.ServeTLS(ln, "", "")
 		} else {
-			errc <- srv.Serve(ln)
+			errc <- httpServer.Serve(ln)
 		}
 	}()
-	ready.Store(true)
-	log.Info("serving", "endpoint", endpoint, "data_dir", c.DataDir, "account", acct.ID)
+	s.ready.Store(true)
+	log.Info("serving", "endpoint", endpoint, "data_dir", c.DataDir, "account", s.account.ID)
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	ready.Store(false)
+	s.ready.Store(false)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	log.Info("shutting down")
-	return srv.Shutdown(shutdownCtx)
+	return httpServer.Shutdown(shutdownCtx)
 }
 
 // sweepLoop removes bodies of uploads abandoned mid-stream by clients that never came back.
