@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -62,7 +63,7 @@ func (h *hashReader) Read(p []byte) (int, error) {
 
 // chunked sets up the aws-chunked decoder for r's body.
 func (res *Result) chunked(r *http.Request, body io.ReadCloser) (io.ReadCloser, int64, error) {
-	c := newChunkedReader(body, res)
+	c := &chunkedReader{br: bufio.NewReaderSize(body, maxLine), body: body, res: res, want: -1, data: sha256.New()}
 	if v := r.Header.Get("X-Amz-Decoded-Content-Length"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {

@@ -10,7 +10,7 @@ import (
 )
 
 // canonicalRequest builds the canonical request exactly as the client's signer did.
-func canonicalRequest(r *http.Request, signedHeaders string, names []string, payloadHash string, presigned bool) (string, error) {
+func canonicalRequest(r *http.Request, signedHeaders []string, payloadHash string, presigned bool) (string, error) {
 	query, err := canonicalQuery(r.URL.RawQuery, presigned)
 	if err != nil {
 		return "", err
@@ -22,14 +22,14 @@ func canonicalRequest(r *http.Request, signedHeaders string, names []string, pay
 	b.WriteByte('\n')
 	b.WriteString(query)
 	b.WriteByte('\n')
-	for _, name := range names {
+	for _, name := range signedHeaders {
 		b.WriteString(name)
 		b.WriteByte(':')
 		b.WriteString(headerValue(r, name))
 		b.WriteByte('\n')
 	}
 	b.WriteByte('\n')
-	b.WriteString(signedHeaders)
+	b.WriteString(strings.Join(signedHeaders, ";"))
 	b.WriteByte('\n')
 	b.WriteString(payloadHash)
 	return b.String(), nil

@@ -58,10 +58,6 @@ type chunkedReader struct {
 	err      error     // sticky; io.EOF once the whole body verified
 }
 
-func newChunkedReader(body io.ReadCloser, res *Result) *chunkedReader {
-	return &chunkedReader{br: bufio.NewReaderSize(body, maxLine), body: body, res: res, want: -1, data: sha256.New()}
-}
-
 func (c *chunkedReader) Read(p []byte) (int, error) {
 	if c.err != nil {
 		return 0, c.err
@@ -160,7 +156,6 @@ func (c *chunkedReader) verify(kind, hashes, sig string) error {
 // and returns io.EOF when all is well.
 func (c *chunkedReader) trailers() error {
 	var value, sig string
-	var canonical strings.Builder // "name:value\n" per trailer, what the trailer signature covers
 	for range maxTrailerLines {
 		line, err := c.line()
 		if err != nil {
@@ -168,7 +163,7 @@ func (c *chunkedReader) trailers() error {
 		}
 		if line == "" {
 			if (c.trailer == "" || value != "") && (!c.signedTrailer || sig != "") {
-				return c.finish(value, sig, canonical.String())
+				return c.finish(value, sig)
 			}
 			continue // minio-go sends a blank line before the trailer signature
 		}
@@ -179,7 +174,6 @@ func (c *chunkedReader) trailers() error {
 			return errorf(ErrMalformedChunk, "unexpected trailer line %q", line)
 		case name == c.trailer && value == "" && v != "":
 			value = v
-			canonical.WriteString(name + ":" + v + "\n")
 		case name == trailerSignature && c.signedTrailer:
 			sig = v
 		default:
@@ -189,8 +183,12 @@ func (c *chunkedReader) trailers() error {
 	return errorf(ErrMalformedChunk, "more than %d trailer lines", maxTrailerLines)
 }
 
-func (c *chunkedReader) finish(value, sig, canonical string) error {
+func (c *chunkedReader) finish(value, sig string) error {
 	if c.signedTrailer {
+		var canonical string // the signature covers the trailer as "name:value\n"
+		if c.trailer != "" {
+			canonical = c.trailer + ":" + value + "\n"
+		}
 		sum := sha256.Sum256([]byte(canonical))
 		if err := c.verify("AWS4-HMAC-SHA256-TRAILER", hex.EncodeToString(sum[:]), sig); err != nil {
 			return err

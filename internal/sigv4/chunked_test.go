@@ -77,11 +77,13 @@ func encode(mode string, data []byte, chunkSize int, s *chainSigner, trailer str
 		b.Write(chunk)
 		b.WriteString("\r\n")
 	}
+	var canonical string // what the trailer signature covers
 	if trailer != "" {
 		b.WriteString(trailer + "\r\n")
+		canonical = trailer + "\n"
 	}
 	if mode == streamingPayloadTrailer {
-		fmt.Fprintf(&b, "x-amz-trailer-signature:%s\r\n", s.sign("AWS4-HMAC-SHA256-TRAILER", sha256Hex([]byte(trailer+"\n"))))
+		fmt.Fprintf(&b, "x-amz-trailer-signature:%s\r\n", s.sign("AWS4-HMAC-SHA256-TRAILER", sha256Hex([]byte(canonical))))
 	}
 	b.WriteString("\r\n")
 	return b.Bytes()
@@ -241,6 +243,7 @@ func TestChunkedReader(t *testing.T) {
 	}{
 		{"signed", streamingPayload, signed(), declared, nil},
 		{"signed trailer", streamingPayloadTrailer, signedTrailer(trailer), withTrailer, nil},
+		{"signed trailer mode, no trailer", streamingPayloadTrailer, signedTrailer(""), declared, nil},
 		{"signed trailer minio-go layout", streamingPayloadTrailer, minioStyle(), withTrailer, nil},
 		{"unsigned trailer", streamingUnsignedTrailer, unsigned(trailer), withTrailer, nil},
 		{"unsigned without trailer", streamingUnsignedTrailer, unsigned(""), declared, nil},

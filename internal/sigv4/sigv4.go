@@ -55,7 +55,7 @@ const (
 	streamingPayloadTrailer  = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
 )
 
-// Credential is the signer's claimed identity and scope, not yet verified.
+// Credential is the access key and scope a request was signed with.
 type Credential struct {
 	AccessKeyID string
 	Region      string // any region is accepted
@@ -65,8 +65,8 @@ type Credential struct {
 // Result describes a request whose signature verified.
 type Result struct {
 	Credential
-	Date          time.Time // signing time: X-Amz-Date (or Date)
-	SignedHeaders []string  // lowercase
+	Date          time.Time // X-Amz-Date
+	SignedHeaders []string  // as the signature lists them
 	SessionToken  string    // X-Amz-Security-Token, not validated here
 	Presigned     bool
 	// PayloadHash is the payload hash the signature covers: x-amz-content-sha256 verbatim
@@ -107,7 +107,9 @@ func Parse(r *http.Request) (*Credential, error) {
 
 // Verify checks the SigV4 signature of r as of now. lookup returns the secret key of an
 // access key id; an error it returns is passed on wrapped, so a lookup that wraps
-// ErrUnknownAccessKey yields an error that is ErrUnknownAccessKey.
+// ErrUnknownAccessKey yields an error that is ErrUnknownAccessKey. Other errors are
+// ErrMissingAuth, ErrMalformed, ErrRequestTimeTooSkewed, ErrExpired, ErrBodyTooLarge and
+// ErrSignatureMismatch, or a failure to read the body.
 //
 // For a request without x-amz-content-sha256 to a service other than s3, Verify reads the
 // body (at most MaxBody bytes) to hash it and replaces r.Body with the bytes it read.
@@ -117,9 +119,9 @@ func Verify(r *http.Request, now time.Time, lookup func(accessKeyID string) (sec
 	if err != nil {
 		return nil, err
 	}
-	date, err := a.time(r)
+	date, err := time.Parse(timeFormat, a.amzDate)
 	if err != nil {
-		return nil, err
+		return nil, errorf(ErrMalformed, "missing or invalid X-Amz-Date %q", a.amzDate)
 	}
 	if date.Format(dateFormat) != a.scopeDate {
 		return nil, errorf(ErrMalformed, "credential date %s is not the date of the request time %s", a.scopeDate, a.amzDate)
@@ -149,6 +151,10 @@ func Verify(r *http.Request, now time.Time, lookup func(accessKeyID string) (sec
 		PayloadHash:   a.payloadHash,
 		scope:         a.scopeDate + "/" + a.Region + "/" + a.Service + "/aws4_request",
 	}
+	// Unsigned Host would let a signature be replayed against another endpoint; AWS refuses it.
+	if !slices.Contains(res.SignedHeaders, "host") {
+		return nil, errorf(ErrMalformed, "host must be a signed header")
+	}
 	switch {
 	case res.PayloadHash != "":
 		if !validPayloadHash(res.PayloadHash) {
@@ -166,7 +172,7 @@ func Verify(r *http.Request, now time.Time, lookup func(accessKeyID string) (sec
 		return nil, errorf(ErrMalformed, "missing x-amz-content-sha256")
 	}
 
-	creq, err := canonicalRequest(r, a.signedHeaders, res.SignedHeaders, res.PayloadHash, a.presigned)
+	creq, err := canonicalRequest(r, res.SignedHeaders, res.PayloadHash, a.presigned)
 	if err != nil {
 		return nil, err
 	}
@@ -185,20 +191,6 @@ func Verify(r *http.Request, now time.Time, lookup func(accessKeyID string) (sec
 // then the checksum has been verified against the decoded bytes. It is nil before that and
 // for bodies without trailers.
 func (res *Result) TrailerChecksums() map[string]string { return res.trailers }
-
-// time returns the signing time: X-Amz-Date, or the Date header for header authentication.
-func (a *auth) time(r *http.Request) (time.Time, error) {
-	if a.amzDate == "" && !a.presigned {
-		if d, err := http.ParseTime(r.Header.Get("Date")); err == nil {
-			a.amzDate = d.UTC().Format(timeFormat)
-		}
-	}
-	t, err := time.Parse(timeFormat, a.amzDate)
-	if err != nil {
-		return time.Time{}, errorf(ErrMalformed, "missing or invalid X-Amz-Date %q", a.amzDate)
-	}
-	return t, nil
-}
 
 func parse(r *http.Request) (*auth, error) {
 	h := r.Header.Get("Authorization")
@@ -267,7 +259,7 @@ func parseQuery(q url.Values) (*auth, error) {
 	return a, a.parseScope(q.Get("X-Amz-Credential"))
 }
 
-// parseScope parses AKID/YYYYMMDD/REGION/SERVICE/aws4_request and checks SignedHeaders.
+// parseScope parses AKID/YYYYMMDD/REGION/SERVICE/aws4_request.
 func (a *auth) parseScope(cred string) error {
 	p := strings.Split(cred, "/")
 	if len(p) != 5 || p[0] == "" || p[2] == "" || p[3] == "" || p[4] != "aws4_request" {
@@ -277,10 +269,6 @@ func (a *auth) parseScope(cred string) error {
 		return errorf(ErrMalformed, "credential date %q is not YYYYMMDD", p[1])
 	}
 	a.AccessKeyID, a.scopeDate, a.Region, a.Service = p[0], p[1], p[2], p[3]
-	// Unsigned Host would let a signature be replayed against another endpoint; AWS refuses it.
-	if !slices.Contains(strings.Split(a.signedHeaders, ";"), "host") {
-		return errorf(ErrMalformed, "host must be a signed header")
-	}
 	return nil
 }
 

@@ -1,5 +1,5 @@
 // Package bolt is the embedded storage engine: one bbolt file in the data directory, all
-// records in one bucket, concurrent writers group-committed with bbolt's Batch.
+// records in one bucket, concurrent writers group-committed by one committer goroutine.
 package bolt
 
 import (
@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -20,9 +21,6 @@ import (
 const (
 	// DefaultLockTimeout is how long Open waits for another process to release the file.
 	DefaultLockTimeout = time.Second
-	// DefaultMaxBatchDelay is shorter than bbolt's 10ms: a lone writer pays the whole delay,
-	// while concurrent writers queue behind the commit in progress and are grouped anyway.
-	DefaultMaxBatchDelay = time.Millisecond
 )
 
 // ErrLocked is returned (wrapped) by Open when another process holds the database file.
@@ -36,9 +34,6 @@ var bucket = []byte("stateward")
 type Options struct {
 	// LockTimeout bounds the wait for the file lock; zero means DefaultLockTimeout.
 	LockTimeout time.Duration
-	// MaxBatchDelay is how long the first writer of a group commit waits for others to join;
-	// zero means DefaultMaxBatchDelay.
-	MaxBatchDelay time.Duration
 	// Observe, if not nil, is called after every transaction with op "view" or "update" and
 	// its duration, including any wait for a group commit. It must be safe for concurrent use.
 	Observe func(op string, d time.Duration)
@@ -48,6 +43,19 @@ type Options struct {
 type DB struct {
 	db      *bbolt.DB
 	observe func(op string, d time.Duration)
+
+	mu     sync.Mutex
+	queue  []*call       // updates waiting for the next commit
+	wake   chan struct{} // one pending wake-up for the committer
+	closed bool
+	done   chan struct{} // closed when the committer has exited
+}
+
+// call is one Update waiting to be committed.
+type call struct {
+	ctx    context.Context
+	fn     func(storage.Tx) error
+	result chan error
 }
 
 var _ storage.Store = (*DB)(nil)
@@ -58,14 +66,21 @@ func Open(path string, opts *Options) (*DB, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: cmp.Or(opts.LockTimeout, DefaultLockTimeout)})
+	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout: cmp.Or(opts.LockTimeout, DefaultLockTimeout),
+		// The freelist is rebuilt on open instead of written on every commit, and kept in a
+		// map: fewer pages per commit, and frees of large bodies stay cheap.
+		NoFreelistSync: true,
+		FreelistType:   bbolt.FreelistMapType,
+		// Reserve address space up front so growth rarely remaps (which blocks every reader).
+		InitialMmapSize: 1 << 30,
+	})
 	if errors.Is(err, bberrors.ErrTimeout) {
 		return nil, fmt.Errorf("bolt: open %s: %w (is another stateward running on this data directory?)", path, ErrLocked)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	bdb.MaxBatchDelay = cmp.Or(opts.MaxBatchDelay, DefaultMaxBatchDelay)
 	if err := bdb.Update(func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucket)
 		return err
@@ -73,7 +88,9 @@ func Open(path string, opts *Options) (*DB, error) {
 		bdb.Close()
 		return nil, fmt.Errorf("bolt: init %s: %w", path, err)
 	}
-	return &DB{db: bdb, observe: opts.Observe}, nil
+	db := &DB{db: bdb, observe: opts.Observe, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go db.commitLoop()
+	return db, nil
 }
 
 // View implements storage.Store.
@@ -81,38 +98,130 @@ func (db *DB) View(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	defer db.done("view", time.Now())
+	defer db.observeSince("view", time.Now())
 	return db.db.View(func(btx *bbolt.Tx) error {
 		return fn(&tx{b: btx.Bucket(bucket)})
 	})
 }
 
-// Update implements storage.Store. Concurrent calls are committed together, with one fsync,
-// by bbolt's Batch; a batch that fails is retried without the failing call, so fn may run
-// more than once, as the storage.Store contract allows.
+// Update implements storage.Store. Updates are group-committed: a committer goroutine runs
+// every update queued while the previous commit was in flight in one bbolt transaction, with
+// one sync. A lone writer commits at once, with no timer to wait out. If one function fails,
+// the transaction is rolled back, that function alone gets its error, and the others run
+// again, so fn may run more than once, as the storage.Store contract allows.
 func (db *DB) Update(ctx context.Context, fn func(storage.Tx) error) error {
-	// Checked here as well as below so that a dead request does not make a whole batch retry.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	defer db.done("update", time.Now())
-	return db.db.Batch(func(btx *bbolt.Tx) error {
-		// The batch may have waited; a caller that gave up meanwhile must not commit.
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return fn(&tx{b: btx.Bucket(bucket)})
-	})
+	defer db.observeSince("update", time.Now())
+	c := &call{ctx: ctx, fn: fn, result: make(chan error, 1)}
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return errClosed
+	}
+	db.queue = append(db.queue, c)
+	db.mu.Unlock()
+	select {
+	case db.wake <- struct{}{}:
+	default: // a wake-up is already pending; the committer will take this call with it
+	}
+	err := <-c.result
+	var p *panicked
+	if errors.As(err, &p) {
+		panic(p.value) // re-raised on the caller's goroutine, where it can be recovered
+	}
+	return err
 }
 
-func (db *DB) done(op string, start time.Time) {
+var errClosed = errors.New("bolt: database closed")
+
+// panicked carries a panic out of the committer to the caller whose function raised it.
+type panicked struct{ value any }
+
+func (p *panicked) Error() string { return fmt.Sprintf("panic in update: %v", p.value) }
+
+func (db *DB) commitLoop() {
+	defer close(db.done)
+	for range db.wake {
+		db.mu.Lock()
+		batch := db.queue
+		db.queue = nil
+		closed := db.closed
+		db.mu.Unlock()
+		db.commit(batch)
+		if closed {
+			return
+		}
+	}
+}
+
+// commit runs batch in as few transactions as failures allow and answers every call.
+func (db *DB) commit(batch []*call) {
+	for len(batch) > 0 {
+		failed := -1
+		err := db.db.Update(func(btx *bbolt.Tx) error {
+			b := btx.Bucket(bucket)
+			for i, c := range batch {
+				if err := run(c, b); err != nil {
+					failed = i
+					return err
+				}
+			}
+			return nil
+		})
+		if failed < 0 {
+			for _, c := range batch {
+				c.result <- err
+			}
+			return
+		}
+		// Answer the failed call on its own (its fn is pure, so it fails the same way) and
+		// retry the rest without it.
+		c := batch[failed]
+		batch = append(batch[:failed:failed], batch[failed+1:]...)
+		if c.ctx.Err() != nil {
+			c.result <- c.ctx.Err()
+			continue
+		}
+		c.result <- db.db.Update(func(btx *bbolt.Tx) error { return run(c, btx.Bucket(bucket)) })
+	}
+}
+
+// run applies one call inside a transaction; a caller that gave up meanwhile must not commit.
+func run(c *call, b *bbolt.Bucket) (err error) {
+	if err := c.ctx.Err(); err != nil {
+		return err
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicked{value: v}
+		}
+	}()
+	return c.fn(&tx{b: b})
+}
+
+func (db *DB) observeSince(op string, start time.Time) {
 	if db.observe != nil {
 		db.observe(op, time.Since(start))
 	}
 }
 
-// Close implements storage.Store.
+// Close implements storage.Store: queued updates are committed, later ones fail.
 func (db *DB) Close() error {
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return errClosed
+	}
+	db.closed = true
+	db.mu.Unlock()
+	select {
+	case db.wake <- struct{}{}:
+	default:
+	}
+	close(db.wake)
+	<-db.done
 	return db.db.Close()
 }
 

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// The benchmarks run stateward as a separate process (this test binary re-executed as
+// `stateward serve`), so that its memory is measured alone and clients and server do not share
+// a Go runtime. Results and the machine they ran on are recorded in docs/benchmarks.md.
+
+const benchServeEnv = "STATEWARD_BENCH_SERVE"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(benchServeEnv); args != "" {
+		os.Exit((&Main{Stdout: os.Stdout, Stderr: io.Discard, Getenv: os.Getenv}).Run(context.Background(), strings.Fields(args)))
+	}
+	os.Exit(m.Run())
+}
+
+// benchServer is a stateward process on loopback.
+type benchServer struct {
+	cmd *exec.Cmd
+	url string
+	s3  *s3.Client
+	pid int
+}
+
+func startBenchServer(b *testing.B) *benchServer {
+	b.Helper()
+	dir := b.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), benchServeEnv+"=serve --addr "+addr+" --data-dir "+dir+" --log-level error")
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	go io.Copy(io.Discard, out)
+	url := "http://" + addr
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(url + "/readyz")
+		if err == nil && resp.StatusCode == 200 {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("server not ready: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	id, secret := readCredentials(b, filepath.Join(dir, "credentials"))
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 256
+	client := s3.NewFromConfig(aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
+		HTTPClient:  &http.Client{Transport: transport},
+	}, func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(url)
+		o.UsePathStyle = true
+	})
+	return &benchServer{cmd: cmd, url: url, s3: client, pid: cmd.Process.Pid}
+}
+
+func readCredentials(b *testing.B, path string) (id, secret string) {
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), " = ")
+		switch {
+		case !ok:
+		case k == "aws_access_key_id":
+			id = v
+		case k == "aws_secret_access_key":
+			secret = v
+		}
+	}
+	return id, secret
+}
+
+// peakRSS is the process's high-water resident set size in bytes (VmHWM).
+func peakRSS(b *testing.B, pid int) int64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	b.Fatal("no VmHWM")
+	return 0
+}
+
+// runConcurrent runs op b.N times across workers and reports latency percentiles and ops/s.
+func runConcurrent(b *testing.B, workers int, op func(i int) error) {
+	b.Helper()
+	lat := make([]time.Duration, b.N)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, workers)
+	b.ResetTimer()
+	start := time.Now()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				t := time.Now()
+				if err := op(i); err != nil {
+					errc <- err
+					return
+				}
+				lat[i] = time.Since(t)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	select {
+	case err := <-errc:
+		b.Fatal(err)
+	default:
+	}
+	reportLatency(b, lat, elapsed)
+}
+
+func reportLatency(b *testing.B, lat []time.Duration, elapsed time.Duration) {
+	slices.Sort(lat)
+	pct := func(p float64) float64 { return float64(lat[int(float64(len(lat)-1)*p)].Microseconds()) / 1000 }
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "ops/s")
+}
+
+func randomBytes(b *testing.B, n int) []byte {
+	buf := make([]byte, n)
+	if _, err := rand.Read(buf); err != nil {
+		b.Fatal(err)
+	}
+	return buf
+}
+
+// BenchmarkPutObject100KiB: durable PutObject of 100 KiB through the SDK over loopback.
+func BenchmarkPutObject100KiB(b *testing.B) {
+	for _, workers := range []int{1, 64} {
+		b.Run(fmt.Sprintf("clients=%d", workers), func(b *testing.B) {
+			srv := startBenchServer(b)
+			ctx := context.Background()
+			body := randomBytes(b, 100<<10)
+			if _, err := srv.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bench")}); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(body)))
+			runConcurrent(b, workers, func(i int) error {
+				_, err := srv.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bench"),
+					Key: aws.String(fmt.Sprintf("ws-%d/terraform.tfstate", i%256)), Body: bytes.NewReader(body)})
+				return err
+			})
+		})
+	}
+}
+
+// BenchmarkGetObject100KiB: GetObject of 100 KiB through the SDK over loopback.
+func BenchmarkGetObject100KiB(b *testing.B) {
+	for _, workers := range []int{1, 64} {
+		b.Run(fmt.Sprintf("clients=%d", workers), func(b *testing.B) {
+			srv := startBenchServer(b)
+			ctx := context.Background()
+			body := randomBytes(b, 100<<10)
+			if _, err := srv.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bench")}); err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < 64; i++ {
+				if _, err := srv.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bench"),
+					Key: aws.String(fmt.Sprintf("k%d", i)), Body: bytes.NewReader(body)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.SetBytes(int64(len(body)))
+			runConcurrent(b, workers, func(i int) error {
+				out, err := srv.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bench"), Key: aws.String(fmt.Sprintf("k%d", i%64))})
+				if err != nil {
+					return err
+				}
+				n, err := io.Copy(io.Discard, out.Body)
+				out.Body.Close()
+				if err == nil && n != int64(len(body)) {
+					err = fmt.Errorf("read %d bytes, want %d", n, len(body))
+				}
+				return err
+			})
+		})
+	}
+}
+
+// BenchmarkLargeObject100MiB: one 100 MiB object up (multipart, as the CLI and Terraform do it)
+// and down, reporting how far the server's peak RSS rose above its idle peak.
+func BenchmarkLargeObject100MiB(b *testing.B) {
+	srv := startBenchServer(b)
+	ctx := context.Background()
+	body := randomBytes(b, 100<<20)
+	if _, err := srv.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bench")}); err != nil {
+		b.Fatal(err)
+	}
+	// Warm the server up with a small request so the baseline includes its steady state.
+	if _, err := srv.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bench"), Key: aws.String("warm"), Body: bytes.NewReader(body[:1<<20])}); err != nil {
+		b.Fatal(err)
+	}
+	base := peakRSS(b, srv.pid)
+	b.SetBytes(2 * int64(len(body)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		up := manager.NewUploader(srv.s3)
+		if _, err := up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String("bench"), Key: aws.String("big"), Body: bytes.NewReader(body)}); err != nil {
+			b.Fatal(err)
+		}
+		out, err := srv.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bench"), Key: aws.String("big")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, out.Body)
+		out.Body.Close()
+		if err != nil || n != int64(len(body)) {
+			b.Fatalf("read %d bytes (%v), want %d", n, err, len(body))
+		}
+	}
+	b.StopTimer()
+	peak := peakRSS(b, srv.pid)
+	b.ReportMetric(float64(base)/(1<<20), "idle-peak-RSS-MiB")
+	b.ReportMetric(float64(peak-base)/(1<<20), "extra-peak-RSS-MiB")
+}
+
+// BenchmarkFloorWriteFsync100KiB is the floor PutObject is measured against: writing the same
+// 100 KiB to a new file and fsyncing it, on the same file system.
+func BenchmarkFloorWriteFsync100KiB(b *testing.B) {
+	dir := b.TempDir()
+	body := randomBytes(b, 100<<10)
+	lat := make([]time.Duration, b.N)
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		t := time.Now()
+		f, err := os.Create(filepath.Join(dir, strconv.Itoa(i%256)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.Write(body); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+		lat[i] = time.Since(t)
+	}
+	b.StopTimer()
+	reportLatency(b, lat, time.Since(start))
+}
