@@ -3,11 +3,13 @@
 package awsproto
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"maps"
 	"net/http"
@@ -238,4 +240,44 @@ func writeJSONError(w http.ResponseWriter, p Protocol, e *awserr.Error) {
 
 func xmlText(b *strings.Builder, s string) {
 	_ = xml.EscapeText(b, []byte(s))
+}
+
+// DecodeJSON decodes a JSON-protocol request body of at most MaxJSONBody bytes into v.
+// Malformed bodies are SerializationException, as the JSON services answer them.
+func DecodeJSON(r io.Reader, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r, MaxJSONBody+1))
+	if err != nil {
+		return err
+	}
+	if len(body) > MaxJSONBody {
+		return awserr.New(awserr.SerializationException, "Request body too large.")
+	}
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return awserr.Wrap(awserr.SerializationException, "The request body could not be parsed as JSON.", err)
+	}
+	return nil
+}
+
+// WriteJSON writes v as a JSON-protocol response. DynamoDB responses carry X-Amz-Crc32, the
+// CRC32 of the body, which the SDK verifies when present.
+func WriteJSON(w http.ResponseWriter, p Protocol, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	ct := "application/x-amz-json-1.1"
+	if p == JSON10 {
+		ct = "application/x-amz-json-1.0"
+		w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(body)
+	return err
 }

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDependencyRule keeps the architecture honest: the security-critical leaf packages import
+// only the standard library (and sigv4 the stdlib-only checksum package, for trailers); no
+// service imports another; the gateway imports no service.
+func TestDependencyRule(t *testing.T) {
+	const mod = "github.com/stateward/stateward/internal/"
+	services := []string{"s3", "sts", "iam", "kms", "dynamodb", "ssm"}
+	rules := []struct {
+		pkg     string
+		allowed func(dep string) bool
+	}{
+		{"policy", stdlibOnly},
+		{"keyring", stdlibOnly},
+		{"awserr", stdlibOnly},
+		{"identity", stdlibOnly},
+		{"checksum", stdlibOnly},
+		{"sigv4", func(d string) bool { return stdlibOnly(d) || d == mod+"checksum" }},
+		{"gateway", func(d string) bool { return !isService(d, mod, services) }},
+	}
+	for _, s := range services {
+		s := s
+		rules = append(rules, struct {
+			pkg     string
+			allowed func(string) bool
+		}{s, func(d string) bool {
+			return !isService(d, mod, services) || strings.HasPrefix(d, mod+s+"/") || d == mod+s
+		}})
+	}
+	for _, r := range rules {
+		out, err := exec.Command("go", "list", "-deps", mod+r.pkg).Output()
+		if err != nil {
+			if strings.Contains(string(err.(*exec.ExitError).Stderr), "cannot find package") ||
+				strings.Contains(string(err.(*exec.ExitError).Stderr), "no required module") ||
+				strings.Contains(string(err.(*exec.ExitError).Stderr), "is not in std") {
+				continue // a service that does not exist yet
+			}
+			t.Fatalf("go list %s: %v\n%s", r.pkg, err, err.(*exec.ExitError).Stderr)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if dep == mod+r.pkg {
+				continue
+			}
+			if !r.allowed(dep) {
+				t.Errorf("%s imports %s", r.pkg, dep)
+			}
+		}
+	}
+}
+
+func stdlibOnly(dep string) bool {
+	first, _, _ := strings.Cut(dep, "/")
+	return !strings.Contains(first, ".")
+}
+
+func isService(dep, mod string, services []string) bool {
+	for _, s := range services {
+		if dep == mod+s || strings.HasPrefix(dep, mod+s+"/") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,184 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/stateward/stateward/internal/awserr"
+	"github.com/stateward/stateward/internal/awsproto"
+	"github.com/stateward/stateward/internal/identity"
+	"github.com/stateward/stateward/internal/sigv4"
+)
+
+type staticKeys struct{}
+
+func (staticKeys) LookupAccessKey(_ context.Context, id string) (string, *identity.Principal, error) {
+	if id != "AKIDTEST" {
+		return "", nil, fmt.Errorf("%w: %s", sigv4.ErrUnknownAccessKey, id)
+	}
+	return "secret", &identity.Principal{AccountID: "111122223333", ARN: "arn:aws:iam::111122223333:root", Root: true}, nil
+}
+
+// fakeFrontend serves by path: /panic panics, /fail returns an error, anything else echoes
+// the caller's ARN.
+type fakeFrontend struct{ p awsproto.Protocol }
+
+func (f fakeFrontend) Protocol() awsproto.Protocol { return f.p }
+
+func (f fakeFrontend) ServeAWS(w http.ResponseWriter, r *http.Request) error {
+	switch r.URL.Path {
+	case "/panic":
+		panic("boom")
+	case "/fail":
+		return awserr.New(awserr.NoSuchKey, "The specified key does not exist.")
+	case "/late":
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "partial")
+		return errors.New("storage vanished mid-body")
+	}
+	p := identity.FromContext(r.Context())
+	if p == nil {
+		return awserr.New(awserr.AccessDenied, "Access Denied")
+	}
+	_, err := io.WriteString(w, p.ARN)
+	return err
+}
+
+func newTestGateway(t *testing.T) *httptest.Server {
+	g := New(Config{
+		Keys:      staticKeys{},
+		Frontends: map[string]Frontend{"s3": fakeFrontend{awsproto.RESTXML}, "dynamodb": fakeFrontend{awsproto.JSON10}, "sts": fakeFrontend{awsproto.Query}},
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Metrics:   NewMetrics(),
+	})
+	ts := httptest.NewServer(g)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func signed(t *testing.T, method, url, service, secret string, body string) *http.Request {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	req.Header.Set("X-Amz-Content-Sha256", sum)
+	if body != "" {
+		req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+		sum = "UNSIGNED-PAYLOAD"
+	}
+	err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: secret},
+		req, sum, service, "us-east-1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func TestGateway(t *testing.T) {
+	ts := newTestGateway(t)
+	tests := []struct {
+		name       string
+		req        func() *http.Request
+		wantStatus int
+		wantBody   string // substring
+		wantHeader map[string]string
+	}{
+		{"healthz", func() *http.Request { r, _ := http.NewRequest("GET", ts.URL+"/healthz", nil); return r }, 200, "ok", nil},
+		{"readyz", func() *http.Request { r, _ := http.NewRequest("GET", ts.URL+"/readyz", nil); return r }, 200, "ready", nil},
+		{"anonymous S3 is AccessDenied XML", func() *http.Request { r, _ := http.NewRequest("GET", ts.URL+"/bucket/key", nil); return r },
+			403, "<Code>AccessDenied</Code>", map[string]string{"Content-Type": "application/xml"}},
+		{"signed request reaches the front-end as its principal", func() *http.Request { return signed(t, "GET", ts.URL+"/bucket/key", "s3", "secret", "") },
+			200, "arn:aws:iam::111122223333:root", nil},
+		{"wrong secret", func() *http.Request { return signed(t, "GET", ts.URL+"/bucket/key", "s3", "wrong", "") },
+			403, "<Code>SignatureDoesNotMatch</Code>", nil},
+		{"wrong secret on a JSON service", func() *http.Request { return signed(t, "POST", ts.URL+"/", "dynamodb", "wrong", "{}") },
+			400, `"__type":"com.amazonaws.dynamodb.v20120810#InvalidSignatureException"`, map[string]string{"X-Amzn-Errortype": "InvalidSignatureException"}},
+		{"wrong secret on a Query service", func() *http.Request { return signed(t, "POST", ts.URL+"/", "sts", "wrong", "Action=GetCallerIdentity") },
+			403, "<ErrorResponse", nil},
+		{"service without a front-end", func() *http.Request { return signed(t, "POST", ts.URL+"/", "ec2", "secret", "{}") },
+			400, "InvalidAction", nil},
+		{"panic becomes InternalError", func() *http.Request { return signed(t, "GET", ts.URL+"/panic", "s3", "secret", "") },
+			500, "<Code>InternalError</Code>", nil},
+		{"returned error is rendered", func() *http.Request { return signed(t, "GET", ts.URL+"/fail", "s3", "secret", "") },
+			404, "<Code>NoSuchKey</Code>", nil},
+		{"HEAD error has no body", func() *http.Request { return signed(t, "HEAD", ts.URL+"/fail", "s3", "secret", "") },
+			404, "", nil},
+		{"malformed authorization", func() *http.Request {
+			r, _ := http.NewRequest("GET", ts.URL+"/b/k", nil)
+			r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=garbage")
+			return r
+		}, 400, "AuthorizationHeaderMalformed", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.DefaultClient.Do(tt.req())
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status = %d, want %d; body %s", resp.StatusCode, tt.wantStatus, body)
+			}
+			if !strings.Contains(string(body), tt.wantBody) {
+				t.Errorf("body = %s, want it to contain %q", body, tt.wantBody)
+			}
+			if tt.wantBody == "" && len(body) != 0 {
+				t.Errorf("body = %q, want none", body)
+			}
+			if resp.Header.Get("X-Amz-Request-Id") == "" {
+				t.Error("no x-amz-request-id")
+			}
+			for k, v := range tt.wantHeader {
+				if got := resp.Header.Get(k); got != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+		})
+	}
+}
+
+func TestErrorAfterHeadersCutsTheConnection(t *testing.T) {
+	ts := newTestGateway(t)
+	resp, err := http.DefaultClient.Do(signed(t, "GET", ts.URL+"/late", "s3", "secret", ""))
+	if err != nil {
+		return // the connection was cut before the response: also a visible failure
+	}
+	defer resp.Body.Close()
+	if _, err := io.ReadAll(resp.Body); err == nil {
+		t.Fatal("a response whose handler failed after its headers ended cleanly; a client would take it as whole")
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	ts := newTestGateway(t)
+	resp, err := http.DefaultClient.Do(signed(t, "GET", ts.URL+"/fail", "s3", "secret", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`stateward_requests_total{operation="",service="s3",status="404"} 1`,
+		"stateward_request_duration_seconds_bucket", "go_goroutines"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
