@@ -278,7 +278,8 @@ func classify(err error, p awsproto.Protocol) *awserr.Error {
 	case errors.Is(err, sigv4.ErrContentSHA256Mismatch):
 		code, msg = awserr.XAmzContentSHA256Mismatch, "The provided 'x-amz-content-sha256' header does not match what was computed."
 	case errors.Is(err, sigv4.ErrChecksumMismatch):
-		code, msg = awserr.XAmzContentChecksumMismatch, "The provided trailing checksum does not match what was computed."
+		// S3 answers a wrong trailing checksum as it answers a wrong checksum header.
+		code, msg = awserr.BadDigest, "The checksum you specified in the trailer did not match the calculated checksum."
 	case errors.Is(err, sigv4.ErrIncompleteBody), errors.Is(err, io.ErrUnexpectedEOF):
 		code, msg = awserr.IncompleteBody, "The request body terminated unexpectedly."
 	case errors.Is(err, sigv4.ErrMalformedChunk):

@@ -3,7 +3,6 @@ package s3
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -52,12 +51,12 @@ func (s *Service) stageBody(ctx context.Context, r io.Reader, dataKey []byte, te
 	}
 	st := &staged{part: bodyPart{DataID: dataID}}
 	cur, next := make([]byte, segmentSize), make([]byte, segmentSize)
-	n, rerr := io.ReadFull(r, cur)
+	n, rerr := readSegment(r, cur)
 	var sealed []byte
 	for index := uint64(0); ; index++ {
 		last := false
 		switch {
-		case errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF):
+		case rerr == io.EOF:
 			last = true
 		case rerr != nil:
 			s.discard(ctx, st)
@@ -66,12 +65,13 @@ func (s *Service) stageBody(ctx context.Context, r io.Reader, dataKey []byte, te
 		var m int
 		if !last {
 			// A full segment: the body ends here only if nothing follows.
-			m, rerr = io.ReadFull(r, next)
-			if m == 0 && errors.Is(rerr, io.EOF) {
-				last = true
-			} else if m == 0 && rerr != nil {
+			m, rerr = readSegment(r, next)
+			switch {
+			case rerr != nil && rerr != io.EOF:
 				s.discard(ctx, st)
 				return nil, rerr
+			case m == 0 && rerr == io.EOF:
+				last = true
 			}
 		}
 		if _, err := tee.Write(cur[:n]); err != nil {
@@ -94,6 +94,22 @@ func (s *Service) stageBody(ctx context.Context, r io.Reader, dataKey []byte, te
 		}
 		cur, next, n = next, cur, m
 	}
+}
+
+// readSegment fills buf from r. Unlike io.ReadFull it keeps r's own errors apart from a short
+// read: it returns io.EOF only when r ended cleanly (n may then be less than len(buf)), and
+// any other error as r's failure — io.ErrUnexpectedEOF from a connection cut mid-body among
+// them, which must not pass for the end of a shorter body.
+func readSegment(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func (s *Service) writeSegment(ctx context.Context, st *staged, index uint64, sealed []byte) error {

@@ -140,12 +140,17 @@ func (h *Handler) listUploads(rq *request) error {
 		}
 		lq.Max = min(n, 1000)
 	}
-	lq.After = rq.q.Get("key-marker")
+	keyMarker, idMarker := rq.q.Get("key-marker"), rq.q.Get("upload-id-marker")
+	lq.After = keyMarker
+	if keyMarker != "" && idMarker != "" {
+		// Resume inside the key, after that upload's record (<key>\x00<upload id>).
+		lq.After += "\x00" + idMarker
+	}
 	uploads, page, err := h.svc.listUploads(rq.ctx, lq)
 	if err != nil {
 		return err
 	}
-	out := listMultipartUploadsResult{Xmlns: xmlns, Bucket: rq.bucket, KeyMarker: lq.After, UploadIDMarker: rq.q.Get("upload-id-marker"),
+	out := listMultipartUploadsResult{Xmlns: xmlns, Bucket: rq.bucket, KeyMarker: keyMarker, UploadIDMarker: idMarker,
 		Prefix: encodeKey(lq.Prefix, enc), Delimiter: lq.Delimiter, MaxUploads: lq.Max, IsTruncated: page.Truncated}
 	for _, u := range uploads {
 		out.Uploads = append(out.Uploads, listedUpload{Key: encodeKey(u.Key, enc), UploadID: u.UploadID, Initiated: isoTime(u.Initiated),

@@ -144,6 +144,12 @@ func (s *Service) completeUpload(ctx context.Context, bucket, key, uploadID stri
 	if len(list) == 0 {
 		return nil, awserr.New(awserr.MalformedXML, "You must specify at least one part")
 	}
+	// The order of the list is checked before any part is looked at, as S3 does.
+	for i := 1; i < len(list); i++ {
+		if list[i].Number <= list[i-1].Number {
+			return nil, awserr.New(awserr.InvalidPartOrder, "The list of parts was not in ascending order. The parts list must be specified in order by part number.")
+		}
+	}
 	random := make([]byte, 8)
 	if _, err := io.ReadFull(s.rand, random); err != nil {
 		return nil, err
@@ -176,9 +182,6 @@ func (s *Service) completeUpload(ctx context.Context, bucket, key, uploadID stri
 		var sums []byte
 		used := map[int]bool{}
 		for i, c := range list {
-			if i > 0 && c.Number <= list[i-1].Number {
-				return awserr.New(awserr.InvalidPartOrder, "The list of parts was not in ascending order. The parts list must be specified in order by part number.")
-			}
 			p, ok := stored[c.Number]
 			if !ok || strings.Trim(c.ETag, `"`) != strings.Trim(p.ETag, `"`) {
 				return awserr.New(awserr.InvalidPart, "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.").With("PartNumber", fmt.Sprint(c.Number))

@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"net/http"
+	"strings"
 
 	"github.com/stateward/stateward/internal/awserr"
 	"github.com/stateward/stateward/internal/keyring"
@@ -43,7 +44,15 @@ func parseSSE(h http.Header, prefix string) (sseRequest, error) {
 			return req, awserr.New(awserr.InvalidArgument, "Server Side Encryption with KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms")
 		}
 	}
-	alg, key, sum := h.Get(prefix+hdrSSECAlgorithm), h.Get(prefix+hdrSSECKey), h.Get(prefix+hdrSSECKeyMD5)
+	// The copy-source variants drop the "x-amz-" of the plain names:
+	// x-amz-copy-source-server-side-encryption-customer-key, not x-amz-copy-source-x-amz-….
+	name := func(header string) string {
+		if prefix == "" {
+			return header
+		}
+		return prefix + strings.TrimPrefix(header, "X-Amz-")
+	}
+	alg, key, sum := h.Get(name(hdrSSECAlgorithm)), h.Get(name(hdrSSECKey)), h.Get(name(hdrSSECKeyMD5))
 	if alg == "" && key == "" && sum == "" {
 		return req, nil
 	}
