@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/stateward/stateward/internal/keyring"
@@ -14,6 +15,16 @@ import (
 // segmentSize is the plaintext size of one body segment: the unit of encryption, of storage
 // records, and of the memory a streaming body needs.
 const segmentSize = 1 << 20
+
+// segmentBuffers recycles segment-sized buffers: every request streaming a body needs two or
+// three, and allocating (and zeroing) megabytes per small PUT would dominate its cost.
+var segmentBuffers = sync.Pool{New: func() any {
+	b := make([]byte, segmentSize+keyring.SegmentOverhead)
+	return &b
+}}
+
+func getSegmentBuffer() *[]byte  { return segmentBuffers.Get().(*[]byte) }
+func putSegmentBuffer(b *[]byte) { segmentBuffers.Put(b) }
 
 // staged is a body that has been read and sealed but is not yet visible. Its first segment is
 // held back when it is the only one, so a small object costs a single transaction; larger
@@ -207,7 +218,10 @@ func (s *Service) SweepPending(ctx context.Context, cutoff time.Time) (int, erro
 // writeBody writes bytes [start, end) of b, decrypted, to w. Each segment is read in a short
 // transaction of its own, so a slow client never holds the store.
 func (s *Service) writeBody(ctx context.Context, w io.Writer, b body, dataKey []byte, start, end int64) error {
-	var sealed, plain []byte
+	sealedBuf, plainBuf := getSegmentBuffer(), getSegmentBuffer()
+	defer putSegmentBuffer(sealedBuf)
+	defer putSegmentBuffer(plainBuf)
+	sealed, plain := (*sealedBuf)[:0], (*plainBuf)[:0]
 	var offset int64 // of the current part within the object
 	for _, p := range b.Parts {
 		pStart, pEnd := max(start-offset, 0), min(end-offset, p.Size)
