@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -26,6 +27,7 @@ type testEnv struct {
 	Client  *http.Client // trusts the test server's certificate
 	S3      *s3.Client
 	STS     *sts.Client
+	KMS     *kms.Client
 	DataDir string
 }
 
@@ -78,6 +80,7 @@ func newTestEnv(t testing.TB, opts envOptions) *testEnv {
 		}
 	})
 	env.STS = sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(ts.URL) })
+	env.KMS = kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(ts.URL) })
 	return env
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/stateward/stateward/internal/iam"
 	"github.com/stateward/stateward/internal/identity"
 	"github.com/stateward/stateward/internal/keyring"
+	"github.com/stateward/stateward/internal/kms"
 	"github.com/stateward/stateward/internal/policy"
 	"github.com/stateward/stateward/internal/s3"
 	"github.com/stateward/stateward/internal/sigv4"
@@ -121,6 +122,7 @@ func (c *serveConfig) keyring() (*keyring.Keyring, error) {
 type server struct {
 	handler http.Handler
 	objects *s3.Service
+	keys    *kms.Service
 	account *iam.Account
 	key     *iam.AccessKey
 	created bool // first start: the account and key were made now
@@ -153,7 +155,8 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 		return fail(fmt.Errorf("bootstrap: %w", err))
 	}
 	authz := policy.New()
-	srv.objects = s3.New(s3.Config{Store: store, Keys: kr, Authorizer: authz, Region: c.Region, Domain: c.Domain, Logger: log})
+	srv.keys = kms.New(kms.Config{Store: store, Keyring: kr, Authorizer: authz, Region: c.Region, Logger: log})
+	srv.objects = s3.New(s3.Config{Store: store, Keys: kr, KMS: srv.keys, Authorizer: authz, Region: c.Region, Domain: c.Domain, Logger: log})
 	if srv.created {
 		if err := srv.objects.EnsureBucket(ctx, srv.account.ID, defaultBucket, true); err != nil {
 			return fail(fmt.Errorf("bootstrap: %w", err))
@@ -166,11 +169,15 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 		log.Info("removed bodies of uploads interrupted by the last stop", "count", n)
 	}
 	srv.handler = gateway.New(gateway.Config{
-		Keys:      keyLookup{identities},
-		Frontends: map[string]gateway.Frontend{"s3": s3.NewHandler(srv.objects), "sts": sts.NewHandler(authz)},
-		Logger:    log,
-		Metrics:   metrics,
-		Ready:     srv.ready.Load,
+		Keys: keyLookup{identities},
+		Frontends: map[string]gateway.Frontend{
+			"s3":  s3.NewHandler(srv.objects),
+			"sts": sts.NewHandler(authz),
+			"kms": kms.NewHandler(srv.keys),
+		},
+		Logger:  log,
+		Metrics: metrics,
+		Ready:   srv.ready.Load,
 	})
 	return srv, nil
 }
@@ -212,7 +219,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		// No overall read or write timeout: state and CLI uploads of any size stream through.
 	}
-	go m.sweepLoop(ctx, s.objects, log)
+	go m.maintain(ctx, s, log)
 	errc := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {
@@ -235,8 +242,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	return httpServer.Shutdown(shutdownCtx)
 }
 
-// sweepLoop removes bodies of uploads abandoned mid-stream by clients that never came back.
-func (m *Main) sweepLoop(ctx context.Context, objects *s3.Service, log *slog.Logger) {
+// maintain runs periodic housekeeping: it removes bodies of uploads abandoned mid-stream by
+// clients that never came back, and runs due KMS key rotations and scheduled deletions.
+func (m *Main) maintain(ctx context.Context, s *server, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
@@ -244,9 +252,14 @@ func (m *Main) sweepLoop(ctx context.Context, objects *s3.Service, log *slog.Log
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := objects.SweepPending(ctx, time.Now().Add(-time.Hour)); err != nil && ctx.Err() == nil {
-				log.Warn("sweep unfinished uploads", "err", err)
-			}
+		}
+		if _, err := s.objects.SweepPending(ctx, time.Now().Add(-time.Hour)); err != nil && ctx.Err() == nil {
+			log.Warn("sweep unfinished uploads", "err", err)
+		}
+		if rotated, deleted, err := s.keys.Tick(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("kms housekeeping", "err", err)
+		} else if rotated+deleted > 0 {
+			log.Info("kms housekeeping", "rotated", rotated, "deleted", deleted)
 		}
 	}
 }

@@ -157,7 +157,7 @@ func (h *Handler) getObject(rq *request) error {
 	if err != nil {
 		return err
 	}
-	dataKey, err := h.svc.openDataKey(v, sse)
+	dataKey, err := h.svc.openDataKey(rq.ctx, rq.bucket, v, sse)
 	if err != nil {
 		return err
 	}
@@ -402,7 +402,7 @@ func (h *Handler) copyObject(rq *request) error {
 	if rq.r.Header.Get("X-Amz-Tagging-Directive") != "REPLACE" {
 		in.Tagging = src.Tagging
 	}
-	v, err := h.svc.copyObject(rq.ctx, src, srcSSE, in)
+	v, err := h.svc.copyObject(rq.ctx, srcBucket, src, srcSSE, in)
 	if err != nil {
 		return err
 	}

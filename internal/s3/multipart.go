@@ -56,14 +56,12 @@ func (s *Service) createUpload(ctx context.Context, u *upload, req sseRequest) e
 	if u.UploadID, err = s.randomID(); err != nil {
 		return err
 	}
-	dataKey, err := keyring.NewDataKey()
+	dataKey, wrapped, err := s.newDataKey(ctx, &u.SSE, req, b.Owner, u.Bucket, u.Key)
 	if err != nil {
 		return err
 	}
-	defer keyring.Zero(dataKey)
-	if u.DataKey, err = s.sealDataKey(req, dataKey); err != nil {
-		return err
-	}
+	keyring.Zero(dataKey) // parts unwrap it again as they arrive
+	u.DataKey = wrapped
 	u.Initiated = s.now().UTC()
 	return s.store.Update(ctx, func(tx storage.Tx) error {
 		if _, err := getBucket(tx, u.Bucket); err != nil {
@@ -74,7 +72,7 @@ func (s *Service) createUpload(ctx context.Context, u *upload, req sseRequest) e
 }
 
 // uploadPart stores one part; a part uploaded again under the same number replaces it.
-func (s *Service) uploadPart(ctx context.Context, bucket, key, uploadID string, number int, body io.Reader, in integrity, req sseRequest) (*part, error) {
+func (s *Service) uploadPart(ctx context.Context, bucket, key, uploadID string, number int, r io.Reader, in integrity, req sseRequest) (*part, error) {
 	if number < 1 || number > maxPartNum {
 		return nil, awserr.New(awserr.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive").With("ArgumentName", "partNumber")
 	}
@@ -90,13 +88,13 @@ func (s *Service) uploadPart(ctx context.Context, bucket, key, uploadID string, 
 			in.Algorithms = append(in.Algorithms, a)
 		}
 	}
-	dataKey, err := s.openKey(u.DataKey, u.SSE, req)
+	dataKey, err := s.openDataKey(ctx, u.Bucket, &version{Key: u.Key, Owner: u.Owner, SSE: u.SSE, Body: body{DataKey: u.DataKey}}, req)
 	if err != nil {
 		return nil, err
 	}
 	defer keyring.Zero(dataKey)
 	d := newDigests(in.algorithms()...)
-	st, err := s.stageBody(ctx, body, dataKey, d)
+	st, err := s.stageBody(ctx, r, dataKey, d)
 	if err != nil {
 		return nil, err
 	}
@@ -308,9 +306,4 @@ func (s *Service) listUploads(ctx context.Context, q listQuery) ([]upload, listP
 		return err
 	})
 	return uploads, page, err
-}
-
-// openKey unwraps a sealed data key given how it was sealed.
-func (s *Service) openKey(wrapped []byte, e sse, req sseRequest) ([]byte, error) {
-	return s.openDataKey(&version{SSE: e, Body: body{DataKey: wrapped}}, req)
 }

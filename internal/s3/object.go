@@ -138,7 +138,7 @@ func (s *Service) putObject(ctx context.Context, in *putInput) (*version, error)
 	if err != nil {
 		return nil, err
 	}
-	dataKey, err := keyring.NewDataKey()
+	dataKey, wrapped, err := s.newDataKey(ctx, &enc, in.SSE, b.Owner, in.Bucket, in.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -149,11 +149,6 @@ func (s *Service) putObject(ctx context.Context, in *putInput) (*version, error)
 		return nil, err
 	}
 	if err := in.Integrity.verify(d); err != nil {
-		s.discard(ctx, st)
-		return nil, err
-	}
-	wrapped, err := s.sealDataKey(in.SSE, dataKey)
-	if err != nil {
 		s.discard(ctx, st)
 		return nil, err
 	}
@@ -300,8 +295,8 @@ func (s *Service) deleteObject(ctx context.Context, bucket, key, versionID, owne
 }
 
 // copyObject copies a version into a new object, re-encrypting it under a fresh data key.
-func (s *Service) copyObject(ctx context.Context, src *version, srcSSE sseRequest, in *putInput) (*version, error) {
-	srcKey, err := s.openDataKey(src, srcSSE)
+func (s *Service) copyObject(ctx context.Context, srcBucket string, src *version, srcSSE sseRequest, in *putInput) (*version, error) {
+	srcKey, err := s.openDataKey(ctx, srcBucket, src, srcSSE)
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,7 @@ type Authorizer interface {
 type Config struct {
 	Store      storage.Store // required
 	Keys       KeyWrapper    // required
+	KMS        KMS           // nil: SSE-KMS is refused as not implemented
 	Authorizer Authorizer    // required
 	Region     string        // default region of new buckets; "us-east-1" if empty
 	// Domain enables virtual-hosted-style requests: Host "<bucket>.<Domain>".
@@ -45,6 +46,7 @@ type Config struct {
 type Service struct {
 	store  storage.Store
 	keys   KeyWrapper
+	kms    KMS
 	authz  Authorizer
 	region string
 	domain string
@@ -55,7 +57,7 @@ type Service struct {
 
 // New returns a Service.
 func New(c Config) *Service {
-	s := &Service{store: c.Store, keys: c.Keys, authz: c.Authorizer, region: c.Region,
+	s := &Service{store: c.Store, keys: c.Keys, kms: c.KMS, authz: c.Authorizer, region: c.Region,
 		domain: c.Domain, log: c.Logger, now: c.Now, rand: c.Rand}
 	if s.region == "" {
 		s.region = "us-east-1"

@@ -2,8 +2,10 @@ package s3
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -85,30 +87,81 @@ func (s *Service) resolveSSE(b *bucketRecord, req sseRequest) (sse, error) {
 		alg, kmsKey = b.Encryption.Algorithm, b.Encryption.KMSMasterKeyID
 	}
 	if alg == "aws:kms" {
-		// KMS keys arrive with the KMS API; until then refuse rather than mislabel.
-		_ = kmsKey
-		return sse{}, awserr.New(awserr.NotImplemented, "SSE-KMS is not available on this server yet.")
+		if s.kms == nil {
+			return sse{}, awserr.New(awserr.NotImplemented, "SSE-KMS is not available on this server.")
+		}
+		// KMSKeyID holds the reference as given until newDataKey resolves it to an ARN.
+		return sse{Algorithm: "aws:kms", KMSKeyID: kmsKey}, nil
 	}
 	return sse{Algorithm: "AES256"}, nil
 }
 
+// KMS supplies and unwraps the data keys of SSE-KMS versions; see package kms.
+type KMS interface {
+	// GenerateDataKeyFor returns a fresh data key, its ciphertext under keyRef (the account's
+	// aws/s3 key when empty) bound to encCtx, and the key's ARN.
+	GenerateDataKeyFor(ctx context.Context, accountID, keyRef string, encCtx map[string]string) (keyring.Key, []byte, string, error)
+	// DecryptFor unwraps a data key GenerateDataKeyFor made.
+	DecryptFor(ctx context.Context, accountID string, blob []byte, encCtx map[string]string) (keyring.Key, string, error)
+}
+
+// kmsContext is the encryption context an object's data key is bound to, as S3 sets it.
+func kmsContext(bucket, key string) map[string]string {
+	return map[string]string{"aws:s3:arn": "arn:aws:s3:::" + bucket + "/" + key}
+}
+
+// kmsError reports a KMS failure as S3 does: its code prefixed with "KMS.".
+func kmsError(err error) error {
+	var e *awserr.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	if e.Code == "AccessDeniedException" {
+		return awserr.Wrap(awserr.AccessDenied, "Access Denied", err)
+	}
+	return &awserr.Error{Code: "KMS." + e.Code, Message: e.Message, Status: http.StatusBadRequest, Cause: err}
+}
+
 var dataKeyAAD = []byte("s3 data key")
 
-// sealDataKey wraps a version's data key: under the customer's key for SSE-C, else under the
-// server's key wrapper.
-func (s *Service) sealDataKey(req sseRequest, dataKey []byte) ([]byte, error) {
+// newDataKey makes the data key of a new version of bucket/key encrypted as e, and wraps it:
+// under the customer's key for SSE-C, by KMS for SSE-KMS (setting e.KMSKeyID to the key's
+// ARN), else under the server's key wrapper. The caller zeroes the plaintext.
+func (s *Service) newDataKey(ctx context.Context, e *sse, req sseRequest, owner, bucket, key string) (plain, wrapped []byte, err error) {
+	if e.Algorithm == "aws:kms" {
+		plain, wrapped, arn, err := s.kms.GenerateDataKeyFor(ctx, owner, e.KMSKeyID, kmsContext(bucket, key))
+		if err != nil {
+			return nil, nil, kmsError(err)
+		}
+		e.KMSKeyID = arn
+		return plain, wrapped, nil
+	}
+	if plain, err = keyring.NewDataKey(); err != nil {
+		return nil, nil, err
+	}
 	if req.CustomerKey != nil {
 		kr, err := keyring.FromKey(req.CustomerKey)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return kr.Seal(dataKey, dataKeyAAD), nil
+		return plain, kr.Seal(plain, dataKeyAAD), nil
 	}
-	return s.keys.Seal(dataKey, dataKeyAAD), nil
+	return plain, s.keys.Seal(plain, dataKeyAAD), nil
 }
 
-// openDataKey unwraps v's data key; an SSE-C version needs the same customer key.
-func (s *Service) openDataKey(v *version, req sseRequest) ([]byte, error) {
+// openDataKey unwraps the data key of v, a version in bucket; an SSE-C version needs the same
+// customer key, an SSE-KMS one a usable KMS key.
+func (s *Service) openDataKey(ctx context.Context, bucket string, v *version, req sseRequest) ([]byte, error) {
+	if v.SSE.Algorithm == "aws:kms" {
+		if s.kms == nil {
+			return nil, awserr.New(awserr.NotImplemented, "SSE-KMS is not available on this server.")
+		}
+		plain, _, err := s.kms.DecryptFor(ctx, v.Owner, v.Body.DataKey, kmsContext(bucket, v.Key))
+		if err != nil {
+			return nil, kmsError(err)
+		}
+		return plain, nil
+	}
 	if v.SSE.CustomerMD5 == "" {
 		return s.keys.Open(v.Body.DataKey, dataKeyAAD)
 	}
