@@ -154,6 +154,11 @@ func (g *Gateway) serveOps(w http.ResponseWriter, r *http.Request, info *awsprot
 
 // serveAWS authenticates r and hands it to the front-end its credential scope names.
 func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, info *awsproto.Info) (*identity.Principal, error) {
+	if strings.HasPrefix(r.Header.Get("Authorization"), "AWS ") || r.URL.Query().Has("AWSAccessKeyId") {
+		// Signature Version 2, as S3 answers it for every bucket created since 2020.
+		info.Service = "s3"
+		return nil, awserr.New(awserr.InvalidRequest, "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+	}
 	cred, err := sigv4.Parse(r)
 	switch {
 	case errors.Is(err, sigv4.ErrMissingAuth):

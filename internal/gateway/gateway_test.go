@@ -115,6 +115,10 @@ func TestGateway(t *testing.T) {
 			404, "<Code>NoSuchKey</Code>", nil},
 		{"HEAD error has no body", func() *http.Request { return signed(t, "HEAD", ts.URL+"/fail", "s3", "secret", "") },
 			404, "", nil},
+		{"SigV2 presigned URL", func() *http.Request {
+			r, _ := http.NewRequest("GET", ts.URL+"/b/k?AWSAccessKeyId=AKIDTEST&Signature=x&Expires=1795419678", nil)
+			return r
+		}, 400, "Please use AWS4-HMAC-SHA256", nil},
 		{"malformed authorization", func() *http.Request {
 			r, _ := http.NewRequest("GET", ts.URL+"/b/k", nil)
 			r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=garbage")
