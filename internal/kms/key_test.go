@@ -45,6 +45,7 @@ func TestCreateKeyMetadata(t *testing.T) {
 		{"Origin", m.Origin, types.OriginTypeAwsKms},
 		{"KeyManager", m.KeyManager, types.KeyManagerTypeCustomer},
 		{"KeySpec", m.KeySpec, types.KeySpecSymmetricDefault},
+		//lint:ignore SA1019 AWS still returns the deprecated field and older clients read it.
 		{"CustomerMasterKeySpec", m.CustomerMasterKeySpec, types.CustomerMasterKeySpecSymmetricDefault},
 		{"EncryptionAlgorithms", len(m.EncryptionAlgorithms) == 1 && m.EncryptionAlgorithms[0] == types.EncryptionAlgorithmSpecSymmetricDefault, true},
 		{"MultiRegion", aws.ToBool(m.MultiRegion), false},

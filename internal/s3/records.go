@@ -106,14 +106,6 @@ type bodyPart struct {
 	Segments uint64 `json:"segments"`
 }
 
-func (b body) size() int64 {
-	var n int64
-	for _, p := range b.Parts {
-		n += p.Size
-	}
-	return n
-}
-
 // version is one version of an object, or a delete marker.
 type version struct {
 	Key          string     `json:"key"`
