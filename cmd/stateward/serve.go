@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stateward/stateward/internal/dynamodb"
 	"github.com/stateward/stateward/internal/gateway"
 	"github.com/stateward/stateward/internal/iam"
 	"github.com/stateward/stateward/internal/identity"
@@ -123,6 +124,7 @@ type server struct {
 	handler http.Handler
 	objects *s3.Service
 	keys    *kms.Service
+	tables  *dynamodb.Service
 	account *iam.Account
 	key     *iam.AccessKey
 	created bool // first start: the account and key were made now
@@ -156,11 +158,17 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 	}
 	authz := policy.New()
 	srv.keys = kms.New(kms.Config{Store: store, Keyring: kr, Authorizer: authz, Region: c.Region, Logger: log})
+	srv.tables = dynamodb.New(dynamodb.Config{Store: store, Authorizer: authz, Region: c.Region, Logger: log})
 	srv.objects = s3.New(s3.Config{Store: store, Keys: kr, KMS: srv.keys, Authorizer: authz, Region: c.Region, Domain: c.Domain, Logger: log})
 	if srv.created {
 		if err := srv.objects.EnsureBucket(ctx, srv.account.ID, defaultBucket, true); err != nil {
 			return fail(fmt.Errorf("bootstrap: %w", err))
 		}
+	}
+	if n, err := srv.tables.SweepDroppedTables(ctx); err != nil {
+		return fail(fmt.Errorf("finish deleting tables: %w", err))
+	} else if n > 0 {
+		log.Info("finished deleting tables interrupted by the last stop", "count", n)
 	}
 	// Nothing is in flight yet: every pending body is left over from an interrupted run.
 	if n, err := srv.objects.SweepPending(ctx, time.Now()); err != nil {
@@ -171,9 +179,10 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 	srv.handler = gateway.New(gateway.Config{
 		Keys: keyLookup{identities},
 		Frontends: map[string]gateway.Frontend{
-			"s3":  s3.NewHandler(srv.objects),
-			"sts": sts.NewHandler(authz),
-			"kms": kms.NewHandler(srv.keys),
+			"s3":       s3.NewHandler(srv.objects),
+			"sts":      sts.NewHandler(authz),
+			"kms":      kms.NewHandler(srv.keys),
+			"dynamodb": dynamodb.NewHandler(srv.tables),
 		},
 		Logger:  log,
 		Metrics: metrics,
