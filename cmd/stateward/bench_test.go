@@ -96,7 +96,9 @@ func startBenchServer(b *testing.B) *benchServer {
 	return &benchServer{cmd: cmd, url: url, s3: client, pid: cmd.Process.Pid}
 }
 
-func readCredentials(b *testing.B, path string) (id, secret string) {
+func readCredentialsT(b testing.TB, path string) (string, string) { return readCredentials(b, path) }
+
+func readCredentials(b testing.TB, path string) (id, secret string) {
 	f, err := os.Open(path)
 	if err != nil {
 		b.Fatal(err)
@@ -116,21 +118,53 @@ func readCredentials(b *testing.B, path string) (id, secret string) {
 	return id, secret
 }
 
-// peakRSS is the process's high-water resident set size in bytes (VmHWM).
-func peakRSS(b *testing.B, pid int) int64 {
+// procStatus reads fields of /proc/<pid>/status in bytes: VmHWM is the peak resident set,
+// RssAnon the process's own memory, RssFile the file pages it has mapped (bbolt's mmap).
+func procStatus(b *testing.B, pid int, fields ...string) []int64 {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		b.Fatal(err)
 	}
+	out := make([]int64, len(fields))
 	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
+		for i, f := range fields {
+			if v, ok := strings.CutPrefix(line, f+":"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+				out[i] = kb << 10
+			}
 		}
 	}
-	b.Fatal("no VmHWM")
-	return 0
+	return out
 }
+
+// rssSampler records the highest anonymous and file-backed resident sizes of a process while
+// it runs.
+type rssSampler struct {
+	stop             chan struct{}
+	done             chan struct{}
+	maxAnon, maxFile int64
+}
+
+func sampleRSS(b *testing.B, pid int) *rssSampler {
+	s := &rssSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			v := procStatus(b, pid, "RssAnon", "RssFile")
+			s.maxAnon, s.maxFile = max(s.maxAnon, v[0]), max(s.maxFile, v[1])
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return s
+}
+
+func (s *rssSampler) finish() { close(s.stop); <-s.done }
 
 // runConcurrent runs op b.N times across workers and reports latency percentiles and ops/s.
 func runConcurrent(b *testing.B, workers int, op func(i int) error) {
@@ -252,7 +286,8 @@ func BenchmarkLargeObject100MiB(b *testing.B) {
 	if _, err := srv.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bench"), Key: aws.String("warm"), Body: bytes.NewReader(body[:1<<20])}); err != nil {
 		b.Fatal(err)
 	}
-	base := peakRSS(b, srv.pid)
+	base := procStatus(b, srv.pid, "VmHWM", "RssAnon", "RssFile")
+	sampler := sampleRSS(b, srv.pid)
 	b.SetBytes(2 * int64(len(body)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -271,9 +306,13 @@ func BenchmarkLargeObject100MiB(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	peak := peakRSS(b, srv.pid)
-	b.ReportMetric(float64(base)/(1<<20), "idle-peak-RSS-MiB")
-	b.ReportMetric(float64(peak-base)/(1<<20), "extra-peak-RSS-MiB")
+	sampler.finish()
+	peak := procStatus(b, srv.pid, "VmHWM")[0]
+	const mib = 1 << 20
+	b.ReportMetric(float64(base[0])/mib, "idle-peak-RSS-MiB")
+	b.ReportMetric(float64(peak-base[0])/mib, "extra-peak-RSS-MiB")
+	b.ReportMetric(float64(sampler.maxAnon-base[1])/mib, "extra-anon-MiB")
+	b.ReportMetric(float64(sampler.maxFile-base[2])/mib, "extra-file-mapped-MiB")
 }
 
 // BenchmarkFloorWriteFsync100KiB is the floor PutObject is measured against: writing the same

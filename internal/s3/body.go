@@ -14,7 +14,7 @@ import (
 
 // segmentSize is the plaintext size of one body segment: the unit of encryption, of storage
 // records, and of the memory a streaming body needs.
-const segmentSize = 1 << 20
+const segmentSize = 256 << 10
 
 // segmentBuffers recycles segment-sized buffers: every request streaming a body needs two or
 // three, and allocating (and zeroing) megabytes per small PUT would dominate its cost.

@@ -8,11 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
+	"unsafe"
 
 	"go.etcd.io/bbolt"
 	bberrors "go.etcd.io/bbolt/errors"
+	"golang.org/x/sys/unix"
 
 	"github.com/stateward/stateward/internal/storage"
 )
@@ -100,7 +103,10 @@ func (db *DB) View(ctx context.Context, fn func(storage.Tx) error) error {
 	}
 	defer db.observeSince("view", time.Now())
 	return db.db.View(func(btx *bbolt.Tx) error {
-		return fn(&tx{b: btx.Bucket(bucket)})
+		t := &tx{b: btx.Bucket(bucket), unmapLarge: true}
+		err := fn(t)
+		t.unmap()
+		return err
 	})
 }
 
@@ -229,7 +235,15 @@ type tx struct {
 	b *bbolt.Bucket
 	// writes counts Puts and Deletes, so that Scan can tell when its cursor went stale.
 	writes int
+	// unmapLarge makes a read transaction release, when it ends, the mapping of the large
+	// values it handed out (see unmap); large holds them.
+	unmapLarge bool
+	large      [][]byte
 }
+
+// largeValue is the size from which a value read is unmapped again at the end of a read
+// transaction: object body segments, not metadata.
+const largeValue = 64 << 10
 
 func (t *tx) Get(key []byte) ([]byte, error) {
 	// A cursor, unlike Bucket.Get, tells an empty value apart from a missing key.
@@ -237,7 +251,29 @@ func (t *tx) Get(key []byte) ([]byte, error) {
 	if k == nil || !bytes.Equal(k, key) {
 		return nil, storage.ErrNotFound
 	}
+	if t.unmapLarge && len(v) >= largeValue {
+		t.large = append(t.large, v)
+	}
 	return v, nil
+}
+
+// unmap drops this process's mapping of the whole pages under the large values the
+// transaction read. bbolt serves reads from a shared, read-only mapping of its file: without
+// this, streaming a large object would leave it all counted in the server's resident memory.
+// The pages stay in the page cache and fault back in if read again; it runs before the
+// transaction ends, while bbolt guarantees the mapping does not move.
+func (t *tx) unmap() {
+	page := os.Getpagesize()
+	for _, v := range t.large {
+		// Only the whole pages inside v: its neighbours on the first and last page may be
+		// in use by this transaction's other values.
+		skip := (page - int(uintptr(unsafe.Pointer(unsafe.SliceData(v)))%uintptr(page))) % page
+		if n := (len(v) - skip) / page * page; n > 0 {
+			// Advice only: an error leaves the pages mapped, which is merely what bbolt does.
+			_ = unix.Madvise(v[skip:skip+n], unix.MADV_DONTNEED)
+		}
+	}
+	t.large = nil
 }
 
 func (t *tx) Put(key, value []byte) error {
