@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -46,6 +48,7 @@ type benchServer struct {
 	cmd *exec.Cmd
 	url string
 	s3  *s3.Client
+	ddb *dynamodb.Client
 	pid int
 }
 
@@ -85,15 +88,17 @@ func startBenchServer(b *testing.B) *benchServer {
 	id, secret := readCredentials(b, filepath.Join(dir, "credentials"))
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 256
-	client := s3.NewFromConfig(aws.Config{
+	cfg := aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
 		HTTPClient:  &http.Client{Transport: transport},
-	}, func(o *s3.Options) {
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		o.BaseEndpoint = aws.String(url)
 		o.UsePathStyle = true
 	})
-	return &benchServer{cmd: cmd, url: url, s3: client, pid: cmd.Process.Pid}
+	ddb := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
+	return &benchServer{cmd: cmd, url: url, s3: client, ddb: ddb, pid: cmd.Process.Pid}
 }
 
 func readCredentialsT(b testing.TB, path string) (string, string) { return readCredentials(b, path) }
@@ -341,4 +346,79 @@ func BenchmarkFloorWriteFsync100KiB(b *testing.B) {
 	}
 	b.StopTimer()
 	reportLatency(b, lat, time.Since(start))
+}
+
+// BenchmarkStateCycle is one OpenTofu state operation with a DynamoDB lock table, call for
+// call as its s3 backend makes them (WIRE.md 2.9, 2.12): lock (conditional PutItem), read
+// (HeadObject, GetObject, digest GetItem), write 100 KiB (PutObject, digest PutItem), unlock
+// (GetItem, conditional DeleteItem). Each worker owns a workspace.
+func BenchmarkStateCycle(b *testing.B) {
+	for _, workspaces := range []int{1, 64} {
+		b.Run(fmt.Sprintf("workspaces=%d", workspaces), func(b *testing.B) {
+			srv := startBenchServer(b)
+			ctx := context.Background()
+			if _, err := srv.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("tfstate")}); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := srv.ddb.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("locks"),
+				AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("LockID"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+				KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("LockID"), KeyType: ddbtypes.KeyTypeHash}},
+				BillingMode:          ddbtypes.BillingModePayPerRequest}); err != nil {
+				b.Fatal(err)
+			}
+			state := randomBytes(b, 100<<10)
+			workspace := make(chan string, workspaces)
+			for i := 0; i < workspaces; i++ {
+				workspace <- fmt.Sprintf("env:/ws%d/terraform.tfstate", i)
+			}
+			runConcurrent(b, workspaces, func(int) error {
+				key := <-workspace
+				defer func() { workspace <- key }()
+				return stateCycle(context.Background(), srv, key, state)
+			})
+		})
+	}
+}
+
+func stateCycle(ctx context.Context, srv *benchServer, key string, state []byte) error {
+	s := func(v string) ddbtypes.AttributeValue { return &ddbtypes.AttributeValueMemberS{Value: v} }
+	table := aws.String("locks")
+	lockID := "tfstate/" + key
+	info := `{"ID":"` + key + `","Operation":"OperationTypeApply","Info":"","Who":"bench@host","Version":"1.12.6","Created":"2026-11-23T00:00:00Z","Path":"` + lockID + `"}`
+	if _, err := srv.ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: table, ConditionExpression: aws.String("attribute_not_exists(LockID)"),
+		Item: map[string]ddbtypes.AttributeValue{"LockID": s(lockID), "Info": s(info)}}); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	if _, err := srv.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("tfstate"), Key: &key}); err == nil {
+		out, err := srv.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("tfstate"), Key: &key})
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, out.Body)
+		out.Body.Close()
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := srv.ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: table, ConsistentRead: aws.Bool(true),
+		Key: map[string]ddbtypes.AttributeValue{"LockID": s(lockID + "-md5")}, ProjectionExpression: aws.String("LockID, Digest")}); err != nil {
+		return err
+	}
+	if _, err := srv.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("tfstate"), Key: &key, Body: bytes.NewReader(state),
+		ContentType: aws.String("application/json")}); err != nil {
+		return err
+	}
+	if _, err := srv.ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: table,
+		Item: map[string]ddbtypes.AttributeValue{"LockID": s(lockID + "-md5"), "Digest": s("0123456789abcdef0123456789abcdef")}}); err != nil {
+		return err
+	}
+	if _, err := srv.ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: table, ConsistentRead: aws.Bool(true),
+		Key: map[string]ddbtypes.AttributeValue{"LockID": s(lockID)}, ProjectionExpression: aws.String("LockID, Info")}); err != nil {
+		return err
+	}
+	if _, err := srv.ddb.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: table, ConditionExpression: aws.String("Info = :info"),
+		Key: map[string]ddbtypes.AttributeValue{"LockID": s(lockID)}, ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":info": s(info)}}); err != nil {
+		return fmt.Errorf("unlock: %w", err)
+	}
+	return nil
 }
