@@ -137,7 +137,8 @@ func clientBinary(t testing.TB, name string) string {
 
 // serverOpts selects how a test server is started.
 type serverOpts struct {
-	TLS bool // --tls-self-signed: serve HTTPS with DIR/tls/cert.pem
+	TLS    bool   // --tls-self-signed: serve HTTPS with DIR/tls/cert.pem
+	Region string // --region, when not empty (the server's default is us-east-1)
 }
 
 // server is one running `stateward serve` process, owned by a test.
@@ -192,6 +193,9 @@ func tryStartServer(t *testing.T, bin string, opts serverOpts) (*server, error) 
 	if opts.TLS {
 		args = append(args, "--tls-self-signed")
 		scheme = "https"
+	}
+	if opts.Region != "" {
+		args = append(args, "--region", opts.Region)
 	}
 	srv := &server{
 		URL:     scheme + "://" + addr,
