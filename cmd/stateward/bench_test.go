@@ -13,7 +13,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,7 +40,21 @@ const benchServeEnv = "STATEWARD_BENCH_SERVE"
 
 func TestMain(m *testing.M) {
 	if args := os.Getenv(benchServeEnv); args != "" {
-		os.Exit((&Main{Stdout: os.Stdout, Stderr: io.Discard, Getenv: os.Getenv}).Run(context.Background(), strings.Fields(args)))
+		// STATEWARD_BENCH_CPUPROFILE=file profiles the server side of a benchmark.
+		if path := os.Getenv("STATEWARD_BENCH_CPUPROFILE"); path != "" {
+			f, err := os.Create(path)
+			if err == nil && pprof.StartCPUProfile(f) == nil {
+				defer f.Close()
+				defer pprof.StopCPUProfile()
+			}
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		code := (&Main{Stdout: os.Stdout, Stderr: io.Discard, Getenv: os.Getenv}).Run(ctx, strings.Fields(args))
+		stop()
+		if code != 0 {
+			os.Exit(code)
+		}
+		return
 	}
 	os.Exit(m.Run())
 }
@@ -68,8 +84,15 @@ func startBenchServer(b *testing.B) *benchServer {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
 	})
 	go io.Copy(io.Discard, out)
 	url := "http://" + addr

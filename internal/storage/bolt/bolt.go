@@ -241,9 +241,15 @@ type tx struct {
 	large      [][]byte
 }
 
-// largeValue is the size from which a value read is unmapped again at the end of a read
-// transaction: object body segments, not metadata.
+// Values of largeValue bytes or more (object body segments, not metadata) are each kept in a
+// sub-bucket of their own, under largeKey. bbolt stores values inside their leaf and rewrites
+// a whole leaf whenever a key is added to it, so a large value stored inline would be copied
+// again every time a neighbouring key is written — doubling the bytes each body write costs
+// and mapping the neighbour into memory. A sub-bucket leaves only a 16-byte header in the
+// shared leaf; the value's own pages are written once.
 const largeValue = 64 << 10
+
+var largeKey = []byte{0}
 
 func (t *tx) Get(key []byte) ([]byte, error) {
 	// A cursor, unlike Bucket.Get, tells an empty value apart from a missing key.
@@ -251,10 +257,23 @@ func (t *tx) Get(key []byte) ([]byte, error) {
 	if k == nil || !bytes.Equal(k, key) {
 		return nil, storage.ErrNotFound
 	}
-	if t.unmapLarge && len(v) >= largeValue {
+	return t.value(k, v), nil
+}
+
+// value resolves what a cursor found at k: a cursor reports a sub-bucket with a nil value.
+func (t *tx) value(k, v []byte) []byte {
+	if v != nil {
+		return v
+	}
+	sub := t.b.Bucket(k)
+	if sub == nil {
+		return v
+	}
+	v = sub.Get(largeKey)
+	if t.unmapLarge {
 		t.large = append(t.large, v)
 	}
-	return v, nil
+	return v
 }
 
 // unmap drops this process's mapping of the whole pages under the large values the
@@ -279,7 +298,27 @@ func (t *tx) unmap() {
 func (t *tx) Put(key, value []byte) error {
 	t.writes++
 	// bbolt keeps the slices it is given until commit; the caller may reuse them now.
-	if err := t.b.Put(bytes.Clone(key), bytes.Clone(value)); err != nil {
+	key, value = bytes.Clone(key), bytes.Clone(value)
+	sub := t.b.Bucket(key)
+	var err error
+	switch {
+	case len(value) >= largeValue && sub != nil:
+		err = sub.Put(largeKey, value)
+	case len(value) >= largeValue:
+		if err = t.b.Delete(key); err == nil {
+			if sub, err = t.b.CreateBucket(key); err == nil {
+				err = sub.Put(largeKey, value)
+			}
+		}
+	default:
+		if sub != nil {
+			err = t.b.DeleteBucket(key)
+		}
+		if err == nil {
+			err = t.b.Put(key, value)
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("bolt: put %q: %w", key, err)
 	}
 	return nil
@@ -287,7 +326,13 @@ func (t *tx) Put(key, value []byte) error {
 
 func (t *tx) Delete(key []byte) error {
 	t.writes++
-	if err := t.b.Delete(key); err != nil {
+	var err error
+	if t.b.Bucket(key) != nil {
+		err = t.b.DeleteBucket(key)
+	} else {
+		err = t.b.Delete(key)
+	}
+	if err != nil {
 		return fmt.Errorf("bolt: delete %q: %w", key, err)
 	}
 	return nil
@@ -297,7 +342,7 @@ func (t *tx) Scan(start, end []byte, fn func(key, value []byte) error) error {
 	c := t.b.Cursor()
 	for k, v := c.Seek(start); k != nil && (end == nil || bytes.Compare(k, end) < 0); {
 		writes := t.writes
-		if err := fn(k, v); errors.Is(err, storage.ErrStop) {
+		if err := fn(k, t.value(k, v)); errors.Is(err, storage.ErrStop) {
 			return nil
 		} else if err != nil {
 			return err

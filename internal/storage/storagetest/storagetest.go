@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -37,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"ConcurrentViews", testConcurrentViews},
 		{"Canceled", testCanceled},
 		{"CallerOwnsSlices", testCallerOwnsSlices},
+		{"LargeValues", testLargeValues},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -617,4 +619,82 @@ func testCallerOwnsSlices(t *testing.T, s storage.Store) {
 	if err := s.View(t.Context(), func(tx storage.Tx) error { check(tx); return nil }); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// testLargeValues mixes values of object-segment size with small ones, since engines may
+// store them differently: replacing one kind by the other, deleting, and scanning in order.
+func testLargeValues(t *testing.T, s storage.Store) {
+	big := func(seed byte, n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = seed + byte(i%251)
+		}
+		return b
+	}
+	want := map[string][]byte{
+		"a": []byte("small"),
+		"b": big(1, 300<<10),
+		"c": big(2, 64<<10),
+		"d": {},
+		"e": big(3, 1<<20),
+	}
+	update(t, s, func(tx storage.Tx) error {
+		for _, k := range []string{"e", "c", "a", "d", "b"} {
+			if err := tx.Put([]byte(k), want[k]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	check := func(when string) {
+		t.Helper()
+		err := s.View(t.Context(), func(tx storage.Tx) error {
+			for k, v := range want {
+				got, err := tx.Get([]byte(k))
+				if err != nil || !bytes.Equal(got, v) {
+					t.Errorf("%s: Get(%q) = %d bytes, %v; want %d bytes", when, k, len(got), err, len(v))
+				}
+			}
+			var keys []string
+			if err := tx.Scan(nil, nil, func(k, v []byte) error {
+				keys = append(keys, string(k))
+				if !bytes.Equal(v, want[string(k)]) {
+					t.Errorf("%s: Scan value of %q is %d bytes, want %d", when, k, len(v), len(want[string(k)]))
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			if wantKeys := slices.Sorted(maps.Keys(want)); !slices.Equal(keys, wantKeys) {
+				t.Errorf("%s: Scan keys = %q, want %q", when, keys, wantKeys)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("after insert")
+	// Large becomes small, small becomes large, large is replaced by large, one goes away.
+	want["b"], want["a"], want["e"] = []byte("now small"), big(4, 200<<10), big(5, 128<<10)
+	delete(want, "c")
+	update(t, s, func(tx storage.Tx) error {
+		return errors.Join(tx.Put([]byte("b"), want["b"]), tx.Put([]byte("a"), want["a"]),
+			tx.Put([]byte("e"), want["e"]), tx.Delete([]byte("c")))
+	})
+	check("after rewrite")
+	// A failed update leaves large values as they were.
+	err := s.Update(t.Context(), func(tx storage.Tx) error {
+		if err := tx.Put([]byte("a"), []byte("tiny")); err != nil {
+			return err
+		}
+		if err := tx.Delete([]byte("e")); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("Update = %v, want errBoom", err)
+	}
+	check("after rollback")
 }
