@@ -35,11 +35,13 @@ type envOptions struct {
 	TLS bool
 	// S3 customises the S3 client, e.g. checksum behaviour.
 	S3 func(*s3.Options)
+	// Domain enables virtual-hosted-style requests, as serve's --domain does.
+	Domain string
 }
 
 func newTestEnv(t testing.TB, opts envOptions) *testEnv {
 	t.Helper()
-	c := &serveConfig{DataDir: t.TempDir(), Region: "us-east-1"}
+	c := &serveConfig{DataDir: t.TempDir(), Region: "us-east-1", Domain: opts.Domain}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
