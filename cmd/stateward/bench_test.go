@@ -124,8 +124,6 @@ func startBenchServer(b *testing.B) *benchServer {
 	return &benchServer{cmd: cmd, url: url, s3: client, ddb: ddb, pid: cmd.Process.Pid}
 }
 
-func readCredentialsT(b testing.TB, path string) (string, string) { return readCredentials(b, path) }
-
 func readCredentials(b testing.TB, path string) (id, secret string) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -103,22 +103,22 @@ func (s *Service) Bootstrap(ctx context.Context) (acct *Account, key *AccessKey,
 				return fmt.Errorf("decode management record: %w", err)
 			}
 			acct, key = &Account{}, &AccessKey{}
-			if err := getJSON(tx, prefixAccount+m.AccountID, acct); err != nil {
+			if err := storage.GetJSON(tx, []byte(prefixAccount+m.AccountID), acct); err != nil {
 				return err
 			}
-			return getJSON(tx, prefixKey+m.AccessKeyID, key)
+			return storage.GetJSON(tx, []byte(prefixKey+m.AccessKeyID), key)
 		}
 		if !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
 		acct, key, created = newAcct, newKey, true
-		if err := putJSON(tx, prefixAccount+acct.ID, acct); err != nil {
+		if err := storage.PutJSON(tx, []byte(prefixAccount+acct.ID), acct); err != nil {
 			return err
 		}
-		if err := putJSON(tx, prefixKey+key.ID, key); err != nil {
+		if err := storage.PutJSON(tx, []byte(prefixKey+key.ID), key); err != nil {
 			return err
 		}
-		return putJSON(tx, keyManagement, management{AccountID: acct.ID, AccessKeyID: key.ID})
+		return storage.PutJSON(tx, []byte(keyManagement), management{AccountID: acct.ID, AccessKeyID: key.ID})
 	})
 	return acct, key, created, err
 }
@@ -133,7 +133,7 @@ type management struct {
 func (s *Service) LookupAccessKey(ctx context.Context, id string) (*AccessKey, error) {
 	var key AccessKey
 	err := s.store.View(ctx, func(tx storage.Tx) error {
-		return getJSON(tx, prefixKey+id, &key)
+		return storage.GetJSON(tx, []byte(prefixKey+id), &key)
 	})
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && !key.Active) {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownAccessKey, id)
@@ -184,23 +184,4 @@ func (s *Service) randomString(alphabet string, n int) (string, error) {
 		buf[i] = alphabet[v.Int64()]
 	}
 	return string(buf), nil
-}
-
-func getJSON(tx storage.Tx, key string, v any) error {
-	raw, err := tx.Get([]byte(key))
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("decode %s: %w", key, err)
-	}
-	return nil
-}
-
-func putJSON(tx storage.Tx, key string, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return tx.Put([]byte(key), raw)
 }

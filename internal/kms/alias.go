@@ -110,7 +110,7 @@ func (s *Service) setAlias(ctx context.Context, in *aliasInput, update bool) (*e
 			a = &aliasRecord{Name: in.AliasName, Created: now}
 		}
 		a.Target, a.Updated = target.ID, now
-		return putJSON(tx, aliasRecordKey(p.AccountID, s.region, in.AliasName), a)
+		return storage.PutJSON(tx, aliasRecordKey(p.AccountID, s.region, in.AliasName), a)
 	})
 	if err != nil {
 		return nil, err

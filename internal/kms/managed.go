@@ -40,7 +40,7 @@ func (s *Service) ensureManagedKey(ctx context.Context, account string) (*keyRec
 		case !errors.As(err, &e) || e.Code != CodeNotFound:
 			return err
 		}
-		return putJSON(tx, aliasRecordKey(account, s.region, managedS3Alias),
+		return storage.PutJSON(tx, aliasRecordKey(account, s.region, managedS3Alias),
 			&aliasRecord{Name: managedS3Alias, Target: (*k).ID, Created: (*k).Created, Updated: (*k).Created})
 	})
 	if err != nil {

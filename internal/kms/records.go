@@ -127,29 +127,10 @@ type aliasRecord struct {
 	Updated time.Time `json:"updated"`
 }
 
-func getJSON(tx storage.Tx, key []byte, v any) error {
-	raw, err := tx.Get(key)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("kms: decode %q: %w", key, err)
-	}
-	return nil
-}
-
-func putJSON(tx storage.Tx, key []byte, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return tx.Put(key, raw)
-}
-
 // getKey reads a key record, or returns nil and no error when there is none.
 func getKey(tx storage.Tx, account, region, id string) (*keyRecord, error) {
 	var k keyRecord
-	err := getJSON(tx, keyRecordKey(account, region, id), &k)
+	err := storage.GetJSON(tx, keyRecordKey(account, region, id), &k)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
@@ -162,7 +143,7 @@ func getKey(tx storage.Tx, account, region, id string) (*keyRecord, error) {
 // getAlias reads an alias record, or returns nil and no error when there is none.
 func getAlias(tx storage.Tx, account, region, name string) (*aliasRecord, error) {
 	var a aliasRecord
-	err := getJSON(tx, aliasRecordKey(account, region, name), &a)
+	err := storage.GetJSON(tx, aliasRecordKey(account, region, name), &a)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
@@ -173,7 +154,7 @@ func getAlias(tx storage.Tx, account, region, name string) (*aliasRecord, error)
 }
 
 func putKey(tx storage.Tx, k *keyRecord) error {
-	return putJSON(tx, keyRecordKey(k.Account, k.Region, k.ID), k)
+	return storage.PutJSON(tx, keyRecordKey(k.Account, k.Region, k.ID), k)
 }
 
 // putMaterial stores material sealed under the master keyring, bound to its record key.

@@ -127,7 +127,7 @@ func (s *Service) writeSegment(ctx context.Context, st *staged, index uint64, se
 	first := !st.wrote
 	err := s.store.Update(ctx, func(tx storage.Tx) error {
 		if first {
-			if err := putJSON(tx, pendingKey(st.part.DataID), pendingRecord{Created: s.now()}); err != nil {
+			if err := storage.PutJSON(tx, pendingKey(st.part.DataID), pendingRecord{Created: s.now()}); err != nil {
 				return err
 			}
 		}

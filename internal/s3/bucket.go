@@ -28,7 +28,7 @@ func (s *Service) createBucket(ctx context.Context, account, name, region string
 		if !isNoSuchBucket(err) {
 			return err
 		}
-		return putJSON(tx, bucketKey(name), rec)
+		return storage.PutJSON(tx, bucketKey(name), rec)
 	})
 }
 
@@ -87,7 +87,7 @@ func (s *Service) updateBucket(ctx context.Context, name string, fn func(*bucket
 		if err := fn(b); err != nil {
 			return err
 		}
-		return putJSON(tx, bucketKey(name), b)
+		return storage.PutJSON(tx, bucketKey(name), b)
 	})
 }
 

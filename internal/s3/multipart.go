@@ -31,7 +31,7 @@ func getUpload(tx storage.Tx, bucket, key, uploadID string) (*upload, error) {
 		return nil, err
 	}
 	var u upload
-	if err := getJSON(tx, uploadKey(bucket, key, uploadID), &u); err != nil {
+	if err := storage.GetJSON(tx, uploadKey(bucket, key, uploadID), &u); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, errNoSuchUpload(uploadID)
 		}
@@ -67,7 +67,7 @@ func (s *Service) createUpload(ctx context.Context, u *upload, req sseRequest) e
 		if _, err := getBucket(tx, u.Bucket); err != nil {
 			return err
 		}
-		return putJSON(tx, uploadKey(u.Bucket, u.Key, u.UploadID), u)
+		return storage.PutJSON(tx, uploadKey(u.Bucket, u.Key, u.UploadID), u)
 	})
 }
 
@@ -110,7 +110,7 @@ func (s *Service) uploadPart(ctx context.Context, bucket, key, uploadID string, 
 			return err
 		}
 		var old part
-		switch err := getJSON(tx, partKey(uploadID, number), &old); {
+		switch err := storage.GetJSON(tx, partKey(uploadID, number), &old); {
 		case err == nil:
 			if err := deleteSegments(tx, old.Body); err != nil {
 				return err
@@ -121,7 +121,7 @@ func (s *Service) uploadPart(ctx context.Context, bucket, key, uploadID string, 
 		if err := st.commit(tx); err != nil {
 			return err
 		}
-		return putJSON(tx, partKey(uploadID, number), p)
+		return storage.PutJSON(tx, partKey(uploadID, number), p)
 	})
 	if err != nil {
 		s.discard(ctx, st)

@@ -195,7 +195,7 @@ func (s *Service) publish(ctx context.Context, bucket string, v *version, cond c
 
 func currentVersion(tx storage.Tx, bucket, key string) (*version, error) {
 	var v version
-	if err := getJSON(tx, currentKey(bucket, key), &v); err != nil {
+	if err := storage.GetJSON(tx, currentKey(bucket, key), &v); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, nil
 		}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-
-	"github.com/stateward/stateward/internal/storage"
 )
 
 // Record layout. Metadata and bodies live under different prefixes so listings touch no body
@@ -164,25 +162,6 @@ type part struct {
 	Checksums    map[string]string `json:"checksums,omitempty"`
 	MD5          []byte            `json:"md5"`
 	Body         bodyPart          `json:"body"`
-}
-
-func getJSON(tx storage.Tx, key []byte, v any) error {
-	raw, err := tx.Get(key)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("decode %q: %w", key, err)
-	}
-	return nil
-}
-
-func putJSON(tx storage.Tx, key []byte, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return tx.Put(key, raw)
 }
 
 func decodeVersion(raw []byte, v *version) error { return decodeJSON(raw, v) }

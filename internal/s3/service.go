@@ -94,7 +94,7 @@ func errNoSuchKey(key string) error {
 // getBucket reads a bucket record inside tx.
 func getBucket(tx storage.Tx, name string) (*bucketRecord, error) {
 	var b bucketRecord
-	if err := getJSON(tx, bucketKey(name), &b); err != nil {
+	if err := storage.GetJSON(tx, bucketKey(name), &b); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, errNoSuchBucket(name)
 		}

@@ -64,7 +64,7 @@ func findVersion(tx storage.Tx, bucket, key, versionID string) (*version, error)
 	notFound := awserr.New(awserr.NoSuchVersion, "The specified version does not exist.").With("Key", key).With("VersionId", versionID)
 	if versionID != "null" {
 		var v version
-		if err := getJSON(tx, versionKey(bucket, key, versionID), &v); err != nil {
+		if err := storage.GetJSON(tx, versionKey(bucket, key, versionID), &v); err != nil {
 			if errors.Is(err, storage.ErrNotFound) {
 				return nil, notFound
 			}
@@ -131,13 +131,13 @@ func putVersion(tx storage.Tx, b *bucketRecord, v *version, random []byte) error
 			return err
 		}
 	}
-	if err := putJSON(tx, versionKey(b.Name, v.Key, v.SortID), v); err != nil {
+	if err := storage.PutJSON(tx, versionKey(b.Name, v.Key, v.SortID), v); err != nil {
 		return err
 	}
 	if v.DeleteMarker {
 		return tx.Delete(currentKey(b.Name, v.Key))
 	}
-	return putJSON(tx, currentKey(b.Name, v.Key), v)
+	return storage.PutJSON(tx, currentKey(b.Name, v.Key), v)
 }
 
 // removeVersion deletes one version and its body, and repoints the current pointer at the
@@ -156,7 +156,7 @@ func removeVersion(tx storage.Tx, bucket string, v *version) error {
 	if latest == nil || latest.DeleteMarker {
 		return tx.Delete(currentKey(bucket, v.Key))
 	}
-	return putJSON(tx, currentKey(bucket, v.Key), latest)
+	return storage.PutJSON(tx, currentKey(bucket, v.Key), latest)
 }
 
 func isCode(err error, code string) bool {
