@@ -170,11 +170,15 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 	} else if n > 0 {
 		log.Info("finished deleting tables interrupted by the last stop", "count", n)
 	}
-	// Nothing is in flight yet: every pending body is left over from an interrupted run.
+	// Nothing is in flight yet: every pending body is left over from an interrupted run, and
+	// no read can still be streaming a retired one.
 	if n, err := srv.objects.SweepPending(ctx, time.Now()); err != nil {
 		return fail(fmt.Errorf("sweep unfinished uploads: %w", err))
 	} else if n > 0 {
 		log.Info("removed bodies of uploads interrupted by the last stop", "count", n)
+	}
+	if _, err := srv.objects.SweepRetired(ctx, time.Now()); err != nil {
+		return fail(fmt.Errorf("sweep retired bodies: %w", err))
 	}
 	srv.handler = gateway.New(gateway.Config{
 		Keys: keyLookup{identities},
@@ -251,8 +255,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	return httpServer.Shutdown(shutdownCtx)
 }
 
-// maintain runs periodic housekeeping: it removes bodies of uploads abandoned mid-stream by
-// clients that never came back, and runs due KMS key rotations and scheduled deletions.
+// bodyGrace is how long the bodies of deleted or replaced versions, and of uploads that stopped
+// making progress, are kept before their segments are deleted: longer than any read or upload
+// is expected to stream.
+const bodyGrace = time.Hour
+
+// maintain runs periodic housekeeping: it deletes bodies of replaced or deleted versions once
+// no read can still be streaming them and bodies of uploads abandoned mid-stream, and runs due
+// KMS key rotations and scheduled deletions.
 func (m *Main) maintain(ctx context.Context, s *server, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -262,8 +272,11 @@ func (m *Main) maintain(ctx context.Context, s *server, log *slog.Logger) {
 			return
 		case <-t.C:
 		}
-		if _, err := s.objects.SweepPending(ctx, time.Now().Add(-time.Hour)); err != nil && ctx.Err() == nil {
+		if _, err := s.objects.SweepPending(ctx, time.Now().Add(-bodyGrace)); err != nil && ctx.Err() == nil {
 			log.Warn("sweep unfinished uploads", "err", err)
+		}
+		if _, err := s.objects.SweepRetired(ctx, time.Now().Add(-bodyGrace)); err != nil && ctx.Err() == nil {
+			log.Warn("sweep retired bodies", "err", err)
 		}
 		if rotated, deleted, err := s.keys.Tick(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("kms housekeeping", "err", err)

@@ -1,13 +1,16 @@
 package s3
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
 	"time"
 
+	"github.com/stateward/stateward/internal/awserr"
 	"github.com/stateward/stateward/internal/keyring"
 	"github.com/stateward/stateward/internal/storage"
 )
@@ -36,13 +39,22 @@ type staged struct {
 	wrote  bool   // segments and a pending marker are already in the store
 }
 
-// commit makes the staged body durable as part of tx.
+// commit makes the staged body durable as part of tx. A body whose pending marker is gone was
+// swept as abandoned (its upload stalled past the sweeper's cutoff): it must not be published.
 func (st *staged) commit(tx storage.Tx) error {
 	if st.inline != nil {
 		return tx.Put(segmentKey(st.part.DataID, 0), st.inline)
 	}
+	if _, err := tx.Get(pendingKey(st.part.DataID)); errors.Is(err, storage.ErrNotFound) {
+		return errUploadSwept
+	} else if err != nil {
+		return err
+	}
 	return tx.Delete(pendingKey(st.part.DataID))
 }
+
+// errUploadSwept answers an upload whose stored part the sweeper removed as abandoned.
+var errUploadSwept = awserr.New(awserr.RequestTimeout, "The upload stalled for too long and its data was discarded; please retry.")
 
 type pendingRecord struct {
 	Created time.Time `json:"created"`
@@ -123,13 +135,21 @@ func readSegment(r io.Reader, buf []byte) (int, error) {
 	return n, nil
 }
 
+// writeSegment stores one segment of a body still being uploaded, and marks the body pending
+// as of now: the sweeper only removes bodies that have made no progress for a while.
 func (s *Service) writeSegment(ctx context.Context, st *staged, index uint64, sealed []byte) error {
-	first := !st.wrote
+	first, now := !st.wrote, s.now()
 	err := s.store.Update(ctx, func(tx storage.Tx) error {
-		if first {
-			if err := storage.PutJSON(tx, pendingKey(st.part.DataID), pendingRecord{Created: s.now()}); err != nil {
+		if !first {
+			// Swept meanwhile: the upload cannot complete, so do not write more of it.
+			if _, err := tx.Get(pendingKey(st.part.DataID)); errors.Is(err, storage.ErrNotFound) {
+				return errUploadSwept
+			} else if err != nil {
 				return err
 			}
+		}
+		if err := storage.PutJSON(tx, pendingKey(st.part.DataID), pendingRecord{Created: now}); err != nil {
+			return err
 		}
 		return tx.Put(segmentKey(st.part.DataID, index), sealed)
 	})
@@ -166,17 +186,61 @@ func deleteSegments(tx storage.Tx, p bodyPart) error {
 	return nil
 }
 
-func deleteBody(tx storage.Tx, b body) error {
+// retireBody takes a version's body out of use as of at. Its segments are not deleted here: a
+// GET may be streaming them, one short read transaction per segment. SweepRetired deletes them
+// once no read can still be in flight.
+func retireBody(tx storage.Tx, b body, at time.Time) error {
 	for _, p := range b.Parts {
-		if err := deleteSegments(tx, p); err != nil {
+		if err := storage.PutJSON(tx, retiredKey(at, p.DataID), p); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// SweepPending removes bodies whose writes began before cutoff and never committed (a crash
-// or a dropped connection mid-upload).
+// SweepRetired deletes the segments of bodies retired before cutoff.
+func (s *Service) SweepRetired(ctx context.Context, cutoff time.Time) (int, error) {
+	end := retiredKey(cutoff, "")
+	swept := 0
+	for {
+		// A bounded batch per transaction keeps each commit short.
+		n := 0
+		err := s.store.Update(ctx, func(tx storage.Tx) error {
+			n = 0
+			var done [][]byte
+			err := tx.Scan([]byte(prefixRetired), end, func(k, v []byte) error {
+				var p bodyPart
+				if err := json.Unmarshal(v, &p); err != nil {
+					return err
+				}
+				if err := deleteSegments(tx, p); err != nil {
+					return err
+				}
+				done = append(done, bytes.Clone(k))
+				if n++; n == 64 {
+					return storage.ErrStop
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, k := range done {
+				if err := tx.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || n == 0 {
+			return swept, err
+		}
+		swept += n
+	}
+}
+
+// SweepPending removes bodies whose upload made no progress since cutoff and never committed
+// (a crash, or a client that went away mid-upload).
 func (s *Service) SweepPending(ctx context.Context, cutoff time.Time) (int, error) {
 	var stale []string
 	err := s.store.View(ctx, func(tx storage.Tx) error {
@@ -194,6 +258,14 @@ func (s *Service) SweepPending(ctx context.Context, cutoff time.Time) (int, erro
 	for _, id := range stale {
 		prefix := []byte(PrefixSegment + id + "/")
 		err := s.store.Update(ctx, func(tx storage.Tx) error {
+			// Decide again inside the transaction: the upload may have progressed or been
+			// published since the scan above.
+			var p pendingRecord
+			if err := storage.GetJSON(tx, pendingKey(id), &p); errors.Is(err, storage.ErrNotFound) {
+				return nil
+			} else if err == nil && !p.Created.Before(cutoff) {
+				return nil
+			}
 			var keys [][]byte
 			if err := storage.ScanPrefix(tx, prefix, func(k, _ []byte) error {
 				keys = append(keys, append([]byte(nil), k...))

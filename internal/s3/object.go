@@ -272,7 +272,7 @@ func (s *Service) deleteObject(ctx context.Context, bucket, key, versionID, owne
 				return err
 			}
 			res = deleteResult{VersionID: v.VersionID, DeleteMarker: v.DeleteMarker}
-			return removeVersion(tx, bucket, v)
+			return removeVersion(tx, bucket, v, now)
 		}
 		if b.Versioning == "" {
 			v, err := findVersion(tx, bucket, key, "null")
@@ -282,7 +282,7 @@ func (s *Service) deleteObject(ctx context.Context, bucket, key, versionID, owne
 			if err != nil {
 				return err
 			}
-			return removeVersion(tx, bucket, v)
+			return removeVersion(tx, bucket, v, now)
 		}
 		marker := &version{Key: key, DeleteMarker: true, LastModified: now, Owner: owner}
 		if err := putVersion(tx, b, marker, random); err != nil {

@@ -17,6 +17,8 @@ import (
 //	s3/part/<uploadID>/<part number, 5 digits>        part
 //	s3/seg/<dataID>/<segment index, 8 bytes BE>       sealed body segment (passthrough: already sealed)
 //	s3/pending/<dataID>                               body being written; swept if never committed
+//	s3/retired/<time, 16 hex digits>/<dataID>         body of a deleted or replaced version,
+//	                                                  its segments deleted after a grace period
 const (
 	prefixBucket  = "s3/bucket/"
 	prefixCurrent = "s3/cur/"
@@ -27,6 +29,7 @@ const (
 	// barrier stores them as they are.
 	PrefixSegment = "s3/seg/"
 	prefixPending = "s3/pending/"
+	prefixRetired = "s3/retired/"
 )
 
 func bucketKey(bucket string) []byte { return []byte(prefixBucket + bucket) }
@@ -65,6 +68,11 @@ func segmentKey(dataID string, index uint64) []byte {
 }
 
 func pendingKey(dataID string) []byte { return []byte(prefixPending + dataID) }
+
+// retiredKey orders retired bodies by when they were retired, so a sweep is one range scan.
+func retiredKey(at time.Time, dataID string) []byte {
+	return fmt.Appendf(nil, "%s%016x/%s", prefixRetired, uint64(at.UnixNano()), dataID)
+}
 
 type bucketRecord struct {
 	Name              string             `json:"name"`

@@ -121,7 +121,7 @@ func putVersion(tx storage.Tx, b *bucketRecord, v *version, random []byte) error
 		old, err := findVersion(tx, b.Name, v.Key, "null")
 		switch {
 		case err == nil:
-			if err := deleteBody(tx, old.Body); err != nil {
+			if err := retireBody(tx, old.Body, v.LastModified); err != nil {
 				return err
 			}
 			if err := tx.Delete(versionKey(b.Name, v.Key, old.SortID)); err != nil {
@@ -140,10 +140,10 @@ func putVersion(tx storage.Tx, b *bucketRecord, v *version, random []byte) error
 	return storage.PutJSON(tx, currentKey(b.Name, v.Key), v)
 }
 
-// removeVersion deletes one version and its body, and repoints the current pointer at the
-// newest remaining version.
-func removeVersion(tx storage.Tx, bucket string, v *version) error {
-	if err := deleteBody(tx, v.Body); err != nil {
+// removeVersion deletes one version as of now, retiring its body, and repoints the current
+// pointer at the newest remaining version.
+func removeVersion(tx storage.Tx, bucket string, v *version, now time.Time) error {
+	if err := retireBody(tx, v.Body, now); err != nil {
 		return err
 	}
 	if err := tx.Delete(versionKey(bucket, v.Key, v.SortID)); err != nil {

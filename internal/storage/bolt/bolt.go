@@ -127,11 +127,12 @@ func (db *DB) Update(ctx context.Context, fn func(storage.Tx) error) error {
 		return errClosed
 	}
 	db.queue = append(db.queue, c)
-	db.mu.Unlock()
+	// Signalled under mu, so that Close cannot close wake in between.
 	select {
 	case db.wake <- struct{}{}:
 	default: // a wake-up is already pending; the committer will take this call with it
 	}
+	db.mu.Unlock()
 	err := <-c.result
 	var p *panicked
 	if errors.As(err, &p) {
@@ -149,16 +150,14 @@ func (p *panicked) Error() string { return fmt.Sprintf("panic in update: %v", p.
 
 func (db *DB) commitLoop() {
 	defer close(db.done)
+	// Every queued call has a wake-up pending or was taken with an earlier batch, and wake is
+	// closed only once no call can be queued: ranging over it commits everything.
 	for range db.wake {
 		db.mu.Lock()
 		batch := db.queue
 		db.queue = nil
-		closed := db.closed
 		db.mu.Unlock()
 		db.commit(batch)
-		if closed {
-			return
-		}
 	}
 }
 
@@ -221,12 +220,8 @@ func (db *DB) Close() error {
 		return errClosed
 	}
 	db.closed = true
-	db.mu.Unlock()
-	select {
-	case db.wake <- struct{}{}:
-	default:
-	}
 	close(db.wake)
+	db.mu.Unlock()
 	<-db.done
 	return db.db.Close()
 }

@@ -154,3 +154,50 @@ func BenchmarkUpdateParallel(b *testing.B) {
 		}
 	})
 }
+
+// TestCloseDuringUpdates: Close while writers are still queuing neither panics nor loses an
+// update it accepted: every Update returns either nil (and its write is durable) or the
+// closed error.
+func TestCloseDuringUpdates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "close.db")
+	db, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	accepted := make(chan string, 1000)
+	for w := 0; w < 32; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 30; i++ {
+				key := fmt.Sprintf("w%02d-%02d", w, i)
+				err := db.Update(context.Background(), func(tx storage.Tx) error { return tx.Put([]byte(key), []byte("v")) })
+				if err == nil {
+					accepted <- key
+				} else if !errors.Is(err, errClosed) {
+					t.Errorf("Update: %v", err)
+				}
+			}
+		}()
+	}
+	time.Sleep(5 * time.Millisecond)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(accepted)
+	db, err = Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for key := range accepted {
+		if err := db.View(context.Background(), func(tx storage.Tx) error {
+			_, err := tx.Get([]byte(key))
+			return err
+		}); err != nil {
+			t.Errorf("accepted update %s was lost: %v", key, err)
+		}
+	}
+}
