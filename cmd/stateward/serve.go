@@ -109,7 +109,12 @@ func (c *serveConfig) keyring() (*keyring.Keyring, error) {
 		if err != nil {
 			return nil, err
 		}
-		k, err := keyring.ParseKey(strings.TrimSpace(string(raw)))
+		// A raw 32-byte key may begin or end with bytes that look like white space.
+		k, err := keyring.ParseKey(string(raw))
+		if err != nil {
+			k, err = keyring.ParseKey(strings.TrimSpace(string(raw)))
+		}
+		keyring.Zero(raw)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.MasterKeyFile, err)
 		}

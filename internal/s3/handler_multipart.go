@@ -56,7 +56,7 @@ func (h *Handler) uploadPart(rq *request) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.svc.uploadPart(rq.ctx, rq.bucket, rq.key, rq.q.Get("uploadId"), number, rq.r.Body, integ, sse)
+	p, err := h.svc.uploadPart(rq.ctx, rq.bucket, rq.key, rq.q.Get("uploadId"), number, capped(rq.r.Body, maxPutSize), integ, sse)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package s3
 
 import (
 	"encoding/base64"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/stateward/stateward/internal/awserr"
 	"github.com/stateward/stateward/internal/awsproto"
 	"github.com/stateward/stateward/internal/checksum"
+	"github.com/stateward/stateward/internal/keyring"
 )
 
 const (
@@ -101,7 +103,7 @@ func (h *Handler) putObject(rq *request) error {
 	if err != nil {
 		return err
 	}
-	in.Body = rq.r.Body
+	in.Body = capped(rq.r.Body, maxPutSize)
 	v, err := h.svc.putObject(rq.ctx, in)
 	if err != nil {
 		return err
@@ -161,6 +163,7 @@ func (h *Handler) getObject(rq *request) error {
 	if err != nil {
 		return err
 	}
+	defer keyring.Zero(dataKey)
 	hdr := rq.w.Header()
 	setObjectHeaders(hdr, v)
 	if status := checkReadConditions(rq.r.Header, v); status != 0 {
@@ -611,4 +614,26 @@ func (h *Handler) listVersions(rq *request) error {
 		out.CommonPrefixes = append(out.CommonPrefixes, commonPrefix{encodeKey(p, enc)})
 	}
 	return awsproto.WriteXML(rq.w, http.StatusOK, out)
+}
+
+// capped fails a body that turns out longer than n bytes, whatever its headers declared
+// (a chunked transfer declares none).
+func capped(r io.Reader, n int64) io.Reader { return &cappedReader{r: r, left: n} }
+
+type cappedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	// Ask for at most one byte more than is allowed: getting it proves the body too long.
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	if int64(n) > c.left {
+		return 0, awserr.New(awserr.EntityTooLarge, "Your proposed upload exceeds the maximum allowed object size.")
+	}
+	c.left -= int64(n)
+	return n, err
 }

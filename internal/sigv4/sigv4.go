@@ -156,6 +156,20 @@ func Verify(r *http.Request, now time.Time, lookup func(accessKeyID string) (sec
 		return nil, errorf(ErrMalformed, "host must be a signed header")
 	}
 	switch {
+	case res.PayloadHash != "" && a.Service != "s3":
+		// Unsigned and streaming payloads are S3's alone: every other service's signature
+		// must cover its body, so the body is hashed and must match what was signed.
+		sum, err := hashBody(r)
+		if err != nil {
+			return nil, err
+		}
+		if res.PayloadHash != sum {
+			if !isDigest(res.PayloadHash) {
+				return nil, errorf(ErrMalformed, "x-amz-content-sha256 %q: service %s needs the body's SHA-256", res.PayloadHash, a.Service)
+			}
+			return nil, errorf(ErrContentSHA256Mismatch, "body SHA-256 is %s", sum)
+		}
+		res.bodyHashed = true
 	case res.PayloadHash != "":
 		if !validPayloadHash(res.PayloadHash) {
 			return nil, errorf(ErrMalformed, "invalid x-amz-content-sha256 %q", res.PayloadHash)
@@ -272,13 +286,18 @@ func (a *auth) parseScope(cred string) error {
 	return nil
 }
 
+// isDigest reports whether p is a hex SHA-256 digest.
+func isDigest(p string) bool {
+	b, err := hex.DecodeString(p)
+	return err == nil && len(b) == sha256.Size
+}
+
 func validPayloadHash(p string) bool {
 	switch p {
 	case unsignedPayload, streamingUnsignedTrailer, streamingPayload, streamingPayloadTrailer:
 		return true
 	}
-	b, err := hex.DecodeString(p)
-	return err == nil && len(b) == sha256.Size
+	return isDigest(p)
 }
 
 // hashBody reads the body into memory, puts it back as r.Body and returns its hex SHA-256.

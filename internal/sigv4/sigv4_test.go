@@ -177,6 +177,26 @@ func TestVerify(t *testing.T) {
 			req:     func() *http.Request { return jsonRequest(`{"TableName":"locks"}`) },
 			tamper:  func(r *http.Request) { r.Body = io.NopCloser(strings.NewReader(`{"TableName":"other"}`)) },
 			wantErr: sigv4.ErrSignatureMismatch},
+		{name: "dynamodb with a signed body digest", service: "dynamodb", req: func() *http.Request {
+			r := jsonRequest(`{"TableName":"locks"}`)
+			r.Header.Set("X-Amz-Content-Sha256", sha256Hex(`{"TableName":"locks"}`))
+			return r
+		}},
+		{name: "dynamodb may not leave its body unsigned", service: "dynamodb", req: func() *http.Request {
+			r := jsonRequest(`{"TableName":"locks"}`)
+			r.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+			return r
+		}, wantErr: sigv4.ErrMalformed},
+		{name: "kms may not stream its body", service: "kms", req: func() *http.Request {
+			r := jsonRequest(`{}`)
+			r.Header.Set("X-Amz-Content-Sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+			return r
+		}, wantErr: sigv4.ErrMalformed},
+		{name: "dynamodb body that is not the signed digest", service: "dynamodb", req: func() *http.Request {
+			r := jsonRequest(`{"TableName":"other"}`)
+			r.Header.Set("X-Amz-Content-Sha256", sha256Hex(`{"TableName":"locks"}`))
+			return r
+		}, wantErr: sigv4.ErrContentSHA256Mismatch},
 		{name: "clock 16 minutes ahead", service: "s3", req: getOdd, now: 16 * time.Minute, wantErr: sigv4.ErrRequestTimeTooSkewed},
 		{name: "clock 16 minutes behind", service: "s3", req: getOdd, now: -16 * time.Minute, wantErr: sigv4.ErrRequestTimeTooSkewed},
 		{name: "s3 without x-amz-content-sha256", service: "s3", req: getOdd, tamper: func(r *http.Request) {
