@@ -172,7 +172,12 @@ func (s *Service) publish(ctx context.Context, bucket string, v *version, cond c
 	if _, err := io.ReadFull(s.rand, random); err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx storage.Tx) error {
+	// A failed precondition is the expected outcome for all but one of the clients racing
+	// for a lock file: it writes nothing and is reported after the transaction, so it does
+	// not roll back (and re-run) the other writes sharing its group commit.
+	var refused error
+	err := s.store.Update(ctx, func(tx storage.Tx) error {
+		refused = nil
 		b, err := getBucket(tx, bucket)
 		if err != nil {
 			return err
@@ -181,8 +186,8 @@ func (s *Service) publish(ctx context.Context, bucket string, v *version, cond c
 		if err != nil {
 			return err
 		}
-		if err := cond.check(cur, v.Key); err != nil {
-			return err
+		if refused = cond.check(cur, v.Key); refused != nil {
+			return nil
 		}
 		for _, st := range bodies {
 			if err := st.commit(tx); err != nil {
@@ -191,6 +196,10 @@ func (s *Service) publish(ctx context.Context, bucket string, v *version, cond c
 		}
 		return putVersion(tx, b, v, random)
 	})
+	if err != nil {
+		return err
+	}
+	return refused
 }
 
 func currentVersion(tx storage.Tx, bucket, key string) (*version, error) {
