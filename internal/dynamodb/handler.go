@@ -319,52 +319,36 @@ func (h *Handler) updateTable(rq *request) (any, error) {
 	return map[string]any{"TableDescription": d}, nil
 }
 
-func (h *Handler) putItem(rq *request) (any, error) {
-	var in putItemInput
+// itemCall serves a single-item operation: it decodes the input, authorizes it on its table
+// with the item's partition key as dynamodb:LeadingKeys, and runs it.
+func itemCall[In, Out any](h *Handler, rq *request, target func(*In) (table string, key item.Item),
+	run func(context.Context, string, *tableRecord, *In) (Out, error)) (any, error) {
+	var in In
 	if err := decode(rq.body, &in); err != nil {
 		return nil, err
 	}
-	account, t, err := h.itemOp(rq, in.TableName, leadingFrom(in.Item))
+	table, key := target(&in)
+	account, t, err := h.itemOp(rq, table, leadingFrom(key))
 	if err != nil {
 		return nil, err
 	}
-	return h.svc.putItem(rq.ctx, account, t, &in)
+	return run(rq.ctx, account, t, &in)
+}
+
+func (h *Handler) putItem(rq *request) (any, error) {
+	return itemCall(h, rq, func(in *putItemInput) (string, item.Item) { return in.TableName, in.Item }, h.svc.putItem)
 }
 
 func (h *Handler) getItem(rq *request) (any, error) {
-	var in getItemInput
-	if err := decode(rq.body, &in); err != nil {
-		return nil, err
-	}
-	account, t, err := h.itemOp(rq, in.TableName, leadingFrom(in.Key))
-	if err != nil {
-		return nil, err
-	}
-	return h.svc.getItem(rq.ctx, account, t, &in)
+	return itemCall(h, rq, func(in *getItemInput) (string, item.Item) { return in.TableName, in.Key }, h.svc.getItem)
 }
 
 func (h *Handler) deleteItem(rq *request) (any, error) {
-	var in deleteItemInput
-	if err := decode(rq.body, &in); err != nil {
-		return nil, err
-	}
-	account, t, err := h.itemOp(rq, in.TableName, leadingFrom(in.Key))
-	if err != nil {
-		return nil, err
-	}
-	return h.svc.deleteItem(rq.ctx, account, t, &in)
+	return itemCall(h, rq, func(in *deleteItemInput) (string, item.Item) { return in.TableName, in.Key }, h.svc.deleteItem)
 }
 
 func (h *Handler) updateItem(rq *request) (any, error) {
-	var in updateItemInput
-	if err := decode(rq.body, &in); err != nil {
-		return nil, err
-	}
-	account, t, err := h.itemOp(rq, in.TableName, leadingFrom(in.Key))
-	if err != nil {
-		return nil, err
-	}
-	return h.svc.updateItem(rq.ctx, account, t, &in)
+	return itemCall(h, rq, func(in *updateItemInput) (string, item.Item) { return in.TableName, in.Key }, h.svc.updateItem)
 }
 
 func (h *Handler) query(rq *request) (any, error) {
