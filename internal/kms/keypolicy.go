@@ -89,10 +89,7 @@ func (s *Service) putKeyPolicy(ctx context.Context, in *keyPolicyInput) (*emptyO
 		return nil, err
 	}
 	_, err = s.updateKey(ctx, k, func(_ storage.Tx, k *keyRecord) error {
-		if err := checkCustomerManaged(k); err != nil {
-			return err
-		}
-		if err := checkNotPendingDeletion(k); err != nil {
+		if err := checkEditable(k); err != nil {
 			return err
 		}
 		k.Policy = *in.Policy

@@ -231,6 +231,14 @@ func checkNotPendingDeletion(k *keyRecord) error {
 	return nil
 }
 
+// checkEditable refuses changes to a key that is AWS managed or pending deletion.
+func checkEditable(k *keyRecord) error {
+	if err := checkCustomerManaged(k); err != nil {
+		return err
+	}
+	return checkNotPendingDeletion(k)
+}
+
 // checkCustomerManaged refuses changes to an AWS managed key, which only AWS administers.
 func checkCustomerManaged(k *keyRecord) error {
 	if k.Manager == managerAWS {

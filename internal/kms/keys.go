@@ -267,10 +267,7 @@ func (s *Service) setEnabled(ctx context.Context, raw, op, state string) (*empty
 		return nil, err
 	}
 	_, err = s.updateKey(ctx, k, func(_ storage.Tx, k *keyRecord) error {
-		if err := checkCustomerManaged(k); err != nil {
-			return err
-		}
-		if err := checkNotPendingDeletion(k); err != nil {
+		if err := checkEditable(k); err != nil {
 			return err
 		}
 		k.State = state
@@ -303,10 +300,7 @@ func (s *Service) updateKeyDescription(ctx context.Context, in *updateKeyDescrip
 		return nil, err
 	}
 	_, err = s.updateKey(ctx, k, func(_ storage.Tx, k *keyRecord) error {
-		if err := checkCustomerManaged(k); err != nil {
-			return err
-		}
-		if err := checkNotPendingDeletion(k); err != nil {
+		if err := checkEditable(k); err != nil {
 			return err
 		}
 		k.Description = *in.Description
@@ -348,10 +342,7 @@ func (s *Service) scheduleKeyDeletion(ctx context.Context, in *scheduleKeyDeleti
 	}
 	when := s.now().UTC().AddDate(0, 0, days)
 	k, err = s.updateKey(ctx, k, func(_ storage.Tx, k *keyRecord) error {
-		if err := checkCustomerManaged(k); err != nil {
-			return err
-		}
-		if err := checkNotPendingDeletion(k); err != nil {
+		if err := checkEditable(k); err != nil {
 			return err
 		}
 		k.State, k.DeletionDate, k.PendingWindow = statePendingDeletion, when, days

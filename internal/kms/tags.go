@@ -87,10 +87,7 @@ func (s *Service) changeTags(ctx context.Context, p *identity.Principal, raw, op
 		return nil, err
 	}
 	_, err = s.updateKey(ctx, k, func(_ storage.Tx, k *keyRecord) error {
-		if err := checkCustomerManaged(k); err != nil {
-			return err
-		}
-		if err := checkNotPendingDeletion(k); err != nil {
+		if err := checkEditable(k); err != nil {
 			return err
 		}
 		tags, err := change(k.Tags)
