@@ -113,7 +113,6 @@ const (
 	BadDigest                                      = "BadDigest"
 	InvalidDigest                                  = "InvalidDigest"
 	XAmzContentSHA256Mismatch                      = "XAmzContentSHA256Mismatch"
-	XAmzContentChecksumMismatch                    = "XAmzContentChecksumMismatch"
 	IncompleteBody                                 = "IncompleteBody"
 	EntityTooLarge                                 = "EntityTooLarge"
 	EntityTooSmall                                 = "EntityTooSmall"

@@ -82,7 +82,7 @@ func (s *Service) stageBody(ctx context.Context, r io.Reader, dataKey []byte, te
 		case rerr == io.EOF:
 			last = true
 		case rerr != nil:
-			s.discard(ctx, st)
+			s.discard(st)
 			return nil, rerr
 		}
 		var m int
@@ -91,14 +91,14 @@ func (s *Service) stageBody(ctx context.Context, r io.Reader, dataKey []byte, te
 			m, rerr = readSegment(r, next)
 			switch {
 			case rerr != nil && rerr != io.EOF:
-				s.discard(ctx, st)
+				s.discard(st)
 				return nil, rerr
 			case m == 0 && rerr == io.EOF:
 				last = true
 			}
 		}
 		if _, err := tee.Write(cur[:n]); err != nil {
-			s.discard(ctx, st)
+			s.discard(st)
 			return nil, err
 		}
 		sealed = stream.SealSegment(sealed[:0], cur[:n], index, last)
@@ -109,7 +109,7 @@ func (s *Service) stageBody(ctx context.Context, r io.Reader, dataKey []byte, te
 			return st, nil
 		}
 		if err := s.writeSegment(ctx, st, index, sealed); err != nil {
-			s.discard(ctx, st)
+			s.discard(st)
 			return nil, err
 		}
 		if last {
@@ -159,9 +159,9 @@ func (s *Service) writeSegment(ctx context.Context, st *staged, index uint64, se
 	return err
 }
 
-// discard removes the segments of a body that will never be committed. It runs on a fresh
-// context: the request's may be what failed.
-func (s *Service) discard(_ context.Context, st *staged) {
+// discard removes the segments of a body that will never be committed. It runs on a context
+// of its own: the request's may be what failed.
+func (s *Service) discard(st *staged) {
 	if st == nil || !st.wrote {
 		return
 	}

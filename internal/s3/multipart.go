@@ -99,7 +99,7 @@ func (s *Service) uploadPart(ctx context.Context, bucket, key, uploadID string, 
 		return nil, err
 	}
 	if err := in.verify(d); err != nil {
-		s.discard(ctx, st)
+		s.discard(st)
 		return nil, err
 	}
 	sum := d.MD5()
@@ -124,7 +124,7 @@ func (s *Service) uploadPart(ctx context.Context, bucket, key, uploadID string, 
 		return storage.PutJSON(tx, partKey(uploadID, number), p)
 	})
 	if err != nil {
-		s.discard(ctx, st)
+		s.discard(st)
 		return nil, err
 	}
 	return p, nil
@@ -195,7 +195,7 @@ func (s *Service) completeUpload(ctx context.Context, bucket, key, uploadID stri
 			used[c.Number] = true
 			md5s = append(md5s, p.MD5...)
 			if u.ChecksumAlgorithm != "" {
-				raw, _ := base64.StdEncoding.DecodeString(p.Checksums[strings.ToUpper(u.ChecksumAlgorithm)])
+				raw, _ := base64.StdEncoding.DecodeString(p.Checksums[u.ChecksumAlgorithm])
 				sums = append(sums, raw...)
 			}
 			v.Body.Parts = append(v.Body.Parts, p.Body)

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 
@@ -149,7 +148,7 @@ func (s *Service) putObject(ctx context.Context, in *putInput) (*version, error)
 		return nil, err
 	}
 	if err := in.Integrity.verify(d); err != nil {
-		s.discard(ctx, st)
+		s.discard(st)
 		return nil, err
 	}
 	v := &version{
@@ -159,7 +158,7 @@ func (s *Service) putObject(ctx context.Context, in *putInput) (*version, error)
 		Body: body{Parts: []bodyPart{st.part}, DataKey: wrapped},
 	}
 	if err := s.publish(ctx, in.Bucket, v, in.Cond, st); err != nil {
-		s.discard(ctx, st)
+		s.discard(st)
 		return nil, err
 	}
 	return v, nil
@@ -238,7 +237,7 @@ func (s *Service) getVersion(ctx context.Context, bucket, key, versionID string)
 		if v, err = currentVersion(tx, bucket, key); err != nil || v != nil {
 			return err
 		}
-		notFound := errNoSuchKey(key).(*awserr.Error)
+		notFound := errNoSuchKey(key)
 		if latest, err := latestVersion(tx, bucket, key); err == nil && latest != nil && latest.DeleteMarker {
 			notFound = notFound.WithHeader("x-amz-delete-marker", "true").WithHeader("x-amz-version-id", latest.VersionID)
 		}
@@ -319,5 +318,3 @@ func (s *Service) copyObject(ctx context.Context, srcBucket string, src *version
 	pr.CloseWithError(errors.New("copy ended"))
 	return v, err
 }
-
-func (v *version) String() string { return fmt.Sprintf("%s@%s", v.Key, v.VersionID) }

@@ -87,7 +87,7 @@ func errNoSuchBucket(name string) error {
 	return awserr.New(awserr.NoSuchBucket, "The specified bucket does not exist").With("BucketName", name)
 }
 
-func errNoSuchKey(key string) error {
+func errNoSuchKey(key string) *awserr.Error {
 	return awserr.New(awserr.NoSuchKey, "The specified key does not exist.").With("Key", key)
 }
 

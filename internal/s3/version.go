@@ -37,13 +37,8 @@ func validVersionID(id string) bool {
 	if id == "null" {
 		return true
 	}
-	_, ok := sortIDTime(id)
-	return ok && hex.DecodedLen(len(id)) == 16 && isHex(id)
-}
-
-func isHex(s string) bool {
-	_, err := hex.DecodeString(s)
-	return err == nil
+	_, err := hex.DecodeString(id)
+	return len(id) == sortIDLen && err == nil
 }
 
 // latestVersion returns the newest version (or delete marker) of key, or nil.
