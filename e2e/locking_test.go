@@ -430,17 +430,7 @@ func (lc *lockCase) testLocking(t *testing.T) {
 
 	t.Run("force-unlock", func(t *testing.T) {
 		writeFile(t, release, nil)
-		stale := lockInfo{
-			ID:        "test-lock-id",
-			Operation: "OperationTypeApply",
-			Who:       "e2e@stateward",
-			Version:   "1.12.6",
-			// As json.Marshal writes a time.Time, so that OpenTofu's conditional unlock, which
-			// compares Info with its own re-encoding, matches.
-			Created: time.Now().UTC().Format(time.RFC3339Nano),
-			Path:    seed001Bucket + "/" + key,
-		}
-		info, _ := json.Marshal(stale)
+		info, _ := json.Marshal(staleLock(seed001Bucket + "/" + key))
 		item, _ := json.Marshal(map[string]map[string]string{
 			"LockID": {"S": seed001Bucket + "/" + key},
 			"Info":   {"S": string(info)},

@@ -617,6 +617,21 @@ type lockInfo struct {
 	Path      string `json:"Path"`
 }
 
+// staleLock is a lock left behind by a client that died, as Terraform would have written it
+// for the state at path (<bucket>/<key>), with the ID the force-unlock tests free.
+func staleLock(path string) lockInfo {
+	return lockInfo{
+		ID:        "test-lock-id",
+		Operation: "OperationTypeApply",
+		Who:       "e2e@stateward",
+		Version:   "1.12.6",
+		// As json.Marshal writes a time.Time, so that OpenTofu's conditional unlock, which
+		// compares Info with its own re-encoding, matches.
+		Created: time.Now().UTC().Format(time.RFC3339Nano),
+		Path:    path,
+	}
+}
+
 var lockIDRe = regexp.MustCompile(`(?m)^\s*ID:\s+(\S+)`)
 
 // testLockfile (use_lockfile = true): a second apply fails fast on the lock the first one
@@ -713,15 +728,7 @@ func (tc *tfCase) testLockfile(t *testing.T) {
 
 	t.Run("force-unlock", func(t *testing.T) {
 		writeFile(t, release, nil)
-		stale := lockInfo{
-			ID:        "test-lock-id",
-			Operation: "OperationTypeApply",
-			Who:       "e2e@stateward",
-			Version:   "1.12.6",
-			Created:   time.Now().UTC().Format(time.RFC3339Nano),
-			Path:      bucket + "/" + key,
-		}
-		body, _ := json.Marshal(stale)
+		body, _ := json.Marshal(staleLock(bucket + "/" + key))
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if _, err := tc.srv.S3().PutObject(ctx, &s3.PutObjectInput{
