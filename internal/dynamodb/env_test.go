@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,10 +26,10 @@ import (
 
 	"github.com/stateward/stateward/internal/dynamodb"
 	"github.com/stateward/stateward/internal/gateway"
+	"github.com/stateward/stateward/internal/gateway/gatewaytest"
 	"github.com/stateward/stateward/internal/identity"
 	"github.com/stateward/stateward/internal/keyring"
 	"github.com/stateward/stateward/internal/policy"
-	"github.com/stateward/stateward/internal/sigv4"
 	"github.com/stateward/stateward/internal/storage"
 	"github.com/stateward/stateward/internal/storage/bolt"
 	"github.com/stateward/stateward/internal/storage/sealed"
@@ -43,16 +42,9 @@ const (
 	testRegion  = "us-east-1"
 )
 
-// staticKeys authenticates one root access key of testAccount.
-type staticKeys struct{}
-
-func (staticKeys) LookupAccessKey(_ context.Context, id string) (string, *identity.Principal, error) {
-	if id != testAKID {
-		return "", nil, fmt.Errorf("%w: %s", sigv4.ErrUnknownAccessKey, id)
-	}
-	return testSecret, &identity.Principal{AccountID: testAccount, ARN: "arn:aws:iam::" + testAccount + ":root",
-		UserID: testAccount, AccessKeyID: id, Root: true}, nil
-}
+// testKeys authenticates one root access key of testAccount.
+var testKeys = gatewaytest.Keys{Secret: testSecret,
+	Principals: map[string]identity.Principal{testAKID: gatewaytest.Root(testAccount)}}
 
 // recordingAuthorizer records every request and defers to policy's authorizer unless deny says no.
 type recordingAuthorizer struct {
@@ -110,7 +102,7 @@ func newEnv(t testing.TB) *testEnv {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	authz := &recordingAuthorizer{}
 	svc := dynamodb.New(dynamodb.Config{Store: store, Authorizer: authz, Region: testRegion, Logger: log})
-	gw := gateway.New(gateway.Config{Keys: staticKeys{}, Logger: log,
+	gw := gateway.New(gateway.Config{Keys: testKeys, Logger: log,
 		Frontends: map[string]gateway.Frontend{"dynamodb": dynamodb.NewHandler(svc)}})
 	ts := httptest.NewServer(gw)
 	t.Cleanup(func() {

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,18 +18,9 @@ import (
 
 	"github.com/stateward/stateward/internal/awserr"
 	"github.com/stateward/stateward/internal/awsproto"
+	"github.com/stateward/stateward/internal/gateway/gatewaytest"
 	"github.com/stateward/stateward/internal/identity"
-	"github.com/stateward/stateward/internal/sigv4"
 )
-
-type staticKeys struct{}
-
-func (staticKeys) LookupAccessKey(_ context.Context, id string) (string, *identity.Principal, error) {
-	if id != "AKIDTEST" {
-		return "", nil, fmt.Errorf("%w: %s", sigv4.ErrUnknownAccessKey, id)
-	}
-	return "secret", &identity.Principal{AccountID: "111122223333", ARN: "arn:aws:iam::111122223333:root", Root: true}, nil
-}
 
 // fakeFrontend serves by path: /panic panics, /fail returns an error, anything else echoes
 // the caller's ARN.
@@ -59,7 +49,7 @@ func (f fakeFrontend) ServeAWS(w http.ResponseWriter, r *http.Request) error {
 
 func newTestGateway(t *testing.T) *httptest.Server {
 	g := New(Config{
-		Keys:      staticKeys{},
+		Keys:      gatewaytest.Keys{Secret: "secret", Principals: map[string]identity.Principal{"AKIDTEST": gatewaytest.Root("111122223333")}},
 		Frontends: map[string]Frontend{"s3": fakeFrontend{awsproto.RESTXML}, "dynamodb": fakeFrontend{awsproto.JSON10}, "sts": fakeFrontend{awsproto.Query}},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Metrics:   NewMetrics(),

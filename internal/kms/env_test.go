@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -24,11 +23,11 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/stateward/stateward/internal/gateway"
+	"github.com/stateward/stateward/internal/gateway/gatewaytest"
 	"github.com/stateward/stateward/internal/identity"
 	"github.com/stateward/stateward/internal/keyring"
 	"github.com/stateward/stateward/internal/kms"
 	"github.com/stateward/stateward/internal/policy"
-	"github.com/stateward/stateward/internal/sigv4"
 	"github.com/stateward/stateward/internal/storage/bolt"
 	"github.com/stateward/stateward/internal/storage/sealed"
 )
@@ -40,26 +39,14 @@ const (
 )
 
 // Callers the test gateway knows, by access key id.
-var principals = map[string]*identity.Principal{
-	"AKIDROOTA": {AccountID: accountA, ARN: "arn:aws:iam::" + accountA + ":root", UserID: accountA, Root: true},
-	"AKIDROOTB": {AccountID: accountB, ARN: "arn:aws:iam::" + accountB + ":root", UserID: accountB, Root: true},
+var principals = map[string]identity.Principal{
+	"AKIDROOTA": gatewaytest.Root(accountA),
+	"AKIDROOTB": gatewaytest.Root(accountB),
 	// A non-root user: the authorizer allows roots only for now, so it is denied everything.
 	"AKIDUSERA": {AccountID: accountA, ARN: "arn:aws:iam::" + accountA + ":user/alice", UserID: "AIDAALICE"},
 }
 
 const secret = "test-secret-access-key"
-
-type keyLookup struct{}
-
-func (keyLookup) LookupAccessKey(_ context.Context, id string) (string, *identity.Principal, error) {
-	p, ok := principals[id]
-	if !ok {
-		return "", nil, fmt.Errorf("%w: %s", sigv4.ErrUnknownAccessKey, id)
-	}
-	c := *p
-	c.AccessKeyID = id
-	return secret, &c, nil
-}
 
 // recorder is the real authorizer, with every request recorded and an optional veto.
 type recorder struct {
@@ -140,7 +127,7 @@ func newEnv(t testing.TB) *env {
 	e.svc = kms.New(kms.Config{Store: sealed.New(db, kr), Keyring: kr, Authorizer: e.authz,
 		Region: region, Logger: log, Now: e.clock.Now})
 	ts := httptest.NewServer(gateway.New(gateway.Config{
-		Keys:      keyLookup{},
+		Keys:      gatewaytest.Keys{Secret: secret, Principals: principals},
 		Frontends: map[string]gateway.Frontend{"kms": kms.NewHandler(e.svc)},
 		Logger:    log,
 	}))

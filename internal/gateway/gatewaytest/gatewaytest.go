@@ -1,0 +1,32 @@
+// Package gatewaytest has fakes for testing a front-end behind a real gateway.
+package gatewaytest
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stateward/stateward/internal/identity"
+	"github.com/stateward/stateward/internal/sigv4"
+)
+
+// Keys is a gateway.KeyLookup over fixed access keys: each id in Principals authenticates as
+// its principal, all with the one Secret.
+type Keys struct {
+	Secret     string
+	Principals map[string]identity.Principal
+}
+
+// LookupAccessKey implements gateway.KeyLookup.
+func (k Keys) LookupAccessKey(_ context.Context, id string) (string, *identity.Principal, error) {
+	p, ok := k.Principals[id]
+	if !ok {
+		return "", nil, fmt.Errorf("%w: %s", sigv4.ErrUnknownAccessKey, id)
+	}
+	p.AccessKeyID = id
+	return k.Secret, &p, nil
+}
+
+// Root is the principal of account's root user.
+func Root(account string) identity.Principal {
+	return identity.Principal{AccountID: account, ARN: "arn:aws:iam::" + account + ":root", UserID: account, Root: true}
+}
