@@ -37,6 +37,16 @@ type staged struct {
 	part   bodyPart
 	inline []byte // the sealed only segment, written by commit
 	wrote  bool   // segments and a pending marker are already in the store
+	buf    *[]byte
+}
+
+// release returns the staged body's buffer to the pool. Callers defer it once staging
+// succeeded; the inline segment must not be used after it.
+func (st *staged) release() {
+	if st.buf != nil {
+		putSegmentBuffer(st.buf)
+		st.buf, st.inline = nil, nil
+	}
 }
 
 // commit makes the staged body durable as part of tx. A body whose pending marker is gone was
@@ -73,9 +83,20 @@ func (s *Service) stageBody(ctx context.Context, r io.Reader, dataKey []byte, te
 		return nil, err
 	}
 	st := &staged{part: bodyPart{DataID: dataID}}
-	cur, next := make([]byte, segmentSize), make([]byte, segmentSize)
+	// Pooled: a small PUT would otherwise allocate and zero three segments' worth of memory,
+	// which cost more CPU than hashing its body.
+	curBuf, nextBuf, sealedBuf := getSegmentBuffer(), getSegmentBuffer(), getSegmentBuffer()
+	defer putSegmentBuffer(curBuf)
+	defer putSegmentBuffer(nextBuf)
+	cur, next := (*curBuf)[:segmentSize], (*nextBuf)[:segmentSize]
 	n, rerr := readSegment(r, cur)
-	var sealed []byte
+	sealed := (*sealedBuf)[:0]
+	kept := false
+	defer func() {
+		if !kept {
+			putSegmentBuffer(sealedBuf)
+		}
+	}()
 	for index := uint64(0); ; index++ {
 		last := false
 		switch {
@@ -105,7 +126,7 @@ func (s *Service) stageBody(ctx context.Context, r io.Reader, dataKey []byte, te
 		st.part.Size += int64(n)
 		st.part.Segments = index + 1
 		if last && index == 0 {
-			st.inline = append([]byte(nil), sealed...)
+			st.inline, st.buf, kept = sealed, sealedBuf, true
 			return st, nil
 		}
 		if err := s.writeSegment(ctx, st, index, sealed); err != nil {

@@ -98,6 +98,7 @@ func (s *Service) uploadPart(ctx context.Context, bucket, key, uploadID string, 
 	if err != nil {
 		return nil, err
 	}
+	defer st.release()
 	if err := in.verify(d); err != nil {
 		s.discard(st)
 		return nil, err

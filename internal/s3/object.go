@@ -147,6 +147,7 @@ func (s *Service) putObject(ctx context.Context, in *putInput) (*version, error)
 	if err != nil {
 		return nil, err
 	}
+	defer st.release()
 	if err := in.Integrity.verify(d); err != nil {
 		s.discard(st)
 		return nil, err
