@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -30,6 +31,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/stateward/stateward/internal/storage"
+	"github.com/stateward/stateward/internal/storage/bolt"
 )
 
 // The benchmarks run stateward as a separate process (this test binary re-executed as
@@ -369,13 +373,54 @@ func BenchmarkFloorWriteFsync100KiB(b *testing.B) {
 	reportLatency(b, lat, time.Since(start))
 }
 
+// BenchmarkFloorSDKRoundTrip100KiB is the client's share of a PutObject: the SDK signing and
+// sending 100 KiB over loopback to a handler that only reads the body and answers 200.
+func BenchmarkFloorSDKRoundTrip100KiB(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("ETag", `"0"`)
+	}))
+	defer srv.Close()
+	client := s3.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")},
+		func(o *s3.Options) { o.BaseEndpoint = aws.String(srv.URL); o.UsePathStyle = true })
+	body := randomBytes(b, 100<<10)
+	b.SetBytes(int64(len(body)))
+	runConcurrent(b, 1, func(i int) error {
+		_, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("bench"), Key: aws.String("k"), Body: bytes.NewReader(body)})
+		return err
+	})
+}
+
+// BenchmarkFloorBoltCommit100KiB is the store's share: one durable bbolt transaction putting
+// 100 KiB, through the same engine and options the server uses.
+func BenchmarkFloorBoltCommit100KiB(b *testing.B) {
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "floor.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	body := randomBytes(b, 100<<10)
+	b.SetBytes(int64(len(body)))
+	runConcurrent(b, 1, func(i int) error {
+		return db.Update(context.Background(), func(tx storage.Tx) error { return tx.Put(fmt.Appendf(nil, "k%09d", i), body) })
+	})
+}
+
 // BenchmarkStateCycle is one OpenTofu state operation with a DynamoDB lock table, call for
 // call as its s3 backend makes them (WIRE.md 2.9, 2.12): lock (conditional PutItem), read
 // (HeadObject, GetObject, digest GetItem), write 100 KiB (PutObject, digest PutItem), unlock
 // (GetItem, conditional DeleteItem). Each worker owns a workspace.
 func BenchmarkStateCycle(b *testing.B) {
-	for _, workspaces := range []int{1, 64} {
-		b.Run(fmt.Sprintf("workspaces=%d", workspaces), func(b *testing.B) {
+	// rate 0: each workspace runs cycles back to back (closed loop, the machine's capacity).
+	// rate > 0: cycles arrive at that many per second overall, each taken by a free workspace
+	// (open loop, as independent runs arrive); latency counts from the scheduled start, so time
+	// spent waiting for a free workspace is included.
+	for _, c := range []struct{ workspaces, rate int }{{1, 0}, {64, 0}, {64, 500}} {
+		name := fmt.Sprintf("workspaces=%d", c.workspaces)
+		if c.rate > 0 {
+			name += fmt.Sprintf("/rate=%d", c.rate)
+		}
+		b.Run(name, func(b *testing.B) {
 			srv := startBenchServer(b)
 			ctx := context.Background()
 			if _, err := srv.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("tfstate")}); err != nil {
@@ -388,17 +433,57 @@ func BenchmarkStateCycle(b *testing.B) {
 				b.Fatal(err)
 			}
 			state := randomBytes(b, 100<<10)
-			workspace := make(chan string, workspaces)
-			for i := 0; i < workspaces; i++ {
+			workspace := make(chan string, c.workspaces)
+			for i := 0; i < c.workspaces; i++ {
 				workspace <- fmt.Sprintf("env:/ws%d/terraform.tfstate", i)
 			}
-			runConcurrent(b, workspaces, func(int) error {
+			cycle := func(int) error {
 				key := <-workspace
 				defer func() { workspace <- key }()
 				return stateCycle(context.Background(), srv, key, state)
-			})
+			}
+			if c.rate > 0 {
+				runOpenLoop(b, c.rate, cycle)
+				return
+			}
+			runConcurrent(b, c.workspaces, cycle)
 		})
 	}
+}
+
+// runOpenLoop starts op number i at start + i/rate whether or not earlier ones have finished,
+// and measures each from that scheduled time, so a slow server cannot hide its queueing by
+// slowing the arrivals down.
+func runOpenLoop(b *testing.B, rate int, op func(i int) error) {
+	b.Helper()
+	lat := make([]time.Duration, b.N)
+	var wg sync.WaitGroup
+	errc := make(chan error, b.N)
+	interval := time.Second / time.Duration(rate)
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		time.Sleep(time.Until(due))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := op(i); err != nil {
+				errc <- err
+				return
+			}
+			lat[i] = time.Since(due)
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	select {
+	case err := <-errc:
+		b.Fatal(err)
+	default:
+	}
+	reportLatency(b, lat, elapsed)
 }
 
 func stateCycle(ctx context.Context, srv *benchServer, key string, state []byte) error {
