@@ -128,6 +128,8 @@ const (
 	MissingContentLength                           = "MissingContentLength"
 	RequestTimeout                                 = "RequestTimeout"
 	InvalidLocationConstraint                      = "InvalidLocationConstraint"
+	InvalidTag                                     = "InvalidTag"
+	BadRequest                                     = "BadRequest"
 	IllegalVersioningConfigurationException        = "IllegalVersioningConfigurationException"
 	InvalidEncryptionAlgorithmError                = "InvalidEncryptionAlgorithmError"
 	// Query and JSON protocol codes.

@@ -104,7 +104,7 @@ var bucketParams = map[string]bool{
 
 var objectParams = map[string]bool{
 	"versionId": true, "x-id": true, "partNumber": true, "uploadId": true, "max-parts": true,
-	"part-number-marker": true, "encoding-type": true, "uploads": true,
+	"part-number-marker": true, "encoding-type": true, "uploads": true, "tagging": true,
 	"response-content-type": true, "response-content-language": true, "response-expires": true,
 	"response-cache-control": true, "response-content-disposition": true, "response-content-encoding": true,
 	// presigned query authentication
@@ -150,11 +150,26 @@ func route(method, bucket, key string, q url.Values, hdr http.Header) (*operatio
 			return notImpl()
 		}
 	}
+	if has("tagging") {
+		version := ""
+		if has("versionId") {
+			version = "Version"
+		}
+		switch method {
+		case http.MethodGet:
+			return &operation{"GetObjectTagging", "s3:GetObject" + version + "Tagging", (*Handler).getObjectTagging}, nil
+		case http.MethodPut:
+			return &operation{"PutObjectTagging", "s3:PutObject" + version + "Tagging", (*Handler).putObjectTagging}, nil
+		case http.MethodDelete:
+			return &operation{"DeleteObjectTagging", "s3:DeleteObject" + version + "Tagging", (*Handler).deleteObjectTagging}, nil
+		}
+		return nil, awserr.New(awserr.MethodNotAllowed, "The specified method is not allowed against this resource.")
+	}
 	switch method {
 	case http.MethodPut:
 		if has("uploadId") || has("partNumber") {
 			if hdr.Get("X-Amz-Copy-Source") != "" {
-				return notImpl() // UploadPartCopy
+				return &operation{"UploadPartCopy", "s3:PutObject", (*Handler).uploadPartCopy}, nil
 			}
 			return &operation{"UploadPart", "s3:PutObject", (*Handler).uploadPart}, nil
 		}

@@ -1,8 +1,11 @@
 package s3
 
 import (
+	"encoding/xml"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/stateward/stateward/internal/awserr"
 	"github.com/stateward/stateward/internal/awsproto"
@@ -18,7 +21,11 @@ func (h *Handler) createUpload(rq *request) error {
 	if err != nil {
 		return err
 	}
-	u := &upload{Bucket: rq.bucket, Key: rq.key, Owner: rq.caller.AccountID, Headers: headers, Tagging: rq.r.Header.Get("X-Amz-Tagging")}
+	tags, err := taggingHeader(rq.r.Header)
+	if err != nil {
+		return err
+	}
+	u := &upload{Bucket: rq.bucket, Key: rq.key, Owner: rq.caller.AccountID, Headers: headers, Tagging: tags}
 	if v := rq.r.Header.Get("X-Amz-Checksum-Algorithm"); v != "" {
 		a, ok := checksum.Parse(v)
 		if !ok {
@@ -36,10 +43,18 @@ func (h *Handler) createUpload(rq *request) error {
 	return awsproto.WriteXML(rq.w, http.StatusOK, initiateMultipartUploadResult{Xmlns: xmlns, Bucket: rq.bucket, Key: rq.key, UploadID: u.UploadID})
 }
 
-func (h *Handler) uploadPart(rq *request) error {
-	number, err := strconv.Atoi(rq.q.Get("partNumber"))
+func partNumber(q url.Values) (int, error) {
+	n, err := strconv.Atoi(q.Get("partNumber"))
 	if err != nil {
-		return awserr.New(awserr.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive").With("ArgumentName", "partNumber")
+		return 0, awserr.New(awserr.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive").With("ArgumentName", "partNumber")
+	}
+	return n, nil
+}
+
+func (h *Handler) uploadPart(rq *request) error {
+	number, err := partNumber(rq.q)
+	if err != nil {
+		return err
 	}
 	n, err := bodyLength(rq.r)
 	if err != nil {
@@ -69,6 +84,66 @@ func (h *Handler) uploadPart(rq *request) error {
 	}
 	rq.w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// uploadPartCopy stores a part read from an existing object, whole or the range
+// x-amz-copy-source-range names.
+func (h *Handler) uploadPartCopy(rq *request) error {
+	number, err := partNumber(rq.q)
+	if err != nil {
+		return err
+	}
+	cs, err := h.resolveCopySource(rq, "UploadPartCopy")
+	if err != nil {
+		return err
+	}
+	start, end, err := copySourceRange(rq.r.Header.Get("X-Amz-Copy-Source-Range"), cs.v.Size)
+	if err != nil {
+		return err
+	}
+	if end-start > maxPutSize {
+		return awserr.New(awserr.EntityTooLarge, "Your proposed upload exceeds the maximum allowed object size.")
+	}
+	sse, err := parseSSE(rq.r.Header, "")
+	if err != nil {
+		return err
+	}
+	p, err := h.svc.uploadPartCopy(rq.ctx, rq.bucket, rq.key, rq.q.Get("uploadId"), number, cs, start, end, sse)
+	if err != nil {
+		return err
+	}
+	if cs.v.VersionID != "null" {
+		rq.w.Header().Set("X-Amz-Copy-Source-Version-Id", cs.v.VersionID)
+	}
+	out := copyResult{XMLName: xml.Name{Local: "CopyPartResult"}, Xmlns: xmlns, ETag: p.ETag, LastModified: isoTime(p.LastModified),
+		checksumFields: checksumFieldsOf(p.Checksums)}
+	return awsproto.WriteXML(rq.w, http.StatusOK, out)
+}
+
+// copySourceRange parses x-amz-copy-source-range ("bytes=first-last", both inclusive and
+// required) against a source of size bytes, returning [start, end). No header means the
+// whole source.
+func copySourceRange(v string, size int64) (start, end int64, err error) {
+	if v == "" {
+		return 0, size, nil
+	}
+	malformed := awserr.New(awserr.InvalidArgument, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy").
+		With("ArgumentName", "x-amz-copy-source-range").With("ArgumentValue", v)
+	spec, ok := strings.CutPrefix(v, "bytes=")
+	if !ok {
+		return 0, 0, malformed
+	}
+	a, b, ok := strings.Cut(spec, "-")
+	first, err1 := strconv.ParseInt(a, 10, 64)
+	last, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil || first < 0 || last < first {
+		return 0, 0, malformed
+	}
+	if last >= size {
+		return 0, 0, awserr.Newf(awserr.InvalidArgument, "Range specified is not valid for source object of size: %d", size).
+			With("ArgumentName", "x-amz-copy-source-range").With("ArgumentValue", v)
+	}
+	return first, last + 1, nil
 }
 
 func (h *Handler) completeUpload(rq *request) error {

@@ -2,6 +2,7 @@ package s3
 
 import (
 	"encoding/base64"
+	"encoding/xml"
 	"io"
 	"net/http"
 	"net/url"
@@ -133,9 +134,13 @@ func (h *Handler) writeInput(rq *request) (*putInput, error) {
 	if err != nil {
 		return nil, err
 	}
+	tags, err := taggingHeader(rq.r.Header)
+	if err != nil {
+		return nil, err
+	}
 	return &putInput{
 		Bucket: rq.bucket, Key: rq.key, Owner: rq.caller.AccountID, Headers: headers, SSE: sse,
-		Integrity: integ, Tagging: rq.r.Header.Get("X-Amz-Tagging"),
+		Integrity: integ, Tagging: tags,
 		Cond: conditions{IfNoneMatch: rq.r.Header.Get("If-None-Match"), IfMatch: rq.r.Header.Get("If-Match")},
 	}, nil
 }
@@ -369,24 +374,72 @@ func (h *Handler) deleteObjects(rq *request) error {
 	return awsproto.WriteXML(rq.w, http.StatusOK, out)
 }
 
+// copySource is the object a CopyObject or UploadPartCopy reads.
+type copySource struct {
+	bucket    string
+	versionID string // as the request named it; "" for the current version
+	v         *version
+	sse       sseRequest // the SSE-C key of the source, if it has one
+}
+
+// resolveCopySource resolves x-amz-copy-source: the caller must be allowed to read it, and it must
+// pass the x-amz-copy-source-if-* conditions.
+func (h *Handler) resolveCopySource(rq *request, opName string) (*copySource, error) {
+	bucket, key, versionID, err := parseCopySource(rq.r.Header.Get("X-Amz-Copy-Source"))
+	if err != nil {
+		return nil, err
+	}
+	if err := h.authorize(&request{r: rq.r, ctx: rq.ctx, caller: rq.caller, bucket: bucket, key: key, q: url.Values{}},
+		&operation{name: opName, action: getAction(url.Values{"versionId": {versionID}})}); err != nil {
+		return nil, err
+	}
+	v, err := h.svc.getVersion(rq.ctx, bucket, key, versionID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCopySourceConditions(rq.r.Header, v); err != nil {
+		return nil, err
+	}
+	sse, err := parseSSE(rq.r.Header, hdrCopySSECPrefix)
+	if err != nil {
+		return nil, err
+	}
+	return &copySource{bucket: bucket, versionID: versionID, v: v, sse: sse}, nil
+}
+
+// checkCopySourceConditions applies x-amz-copy-source-if-{match,none-match,modified-since,
+// unmodified-since}; a failed one is 412. As in S3, a matching If-Match overrides a failed
+// If-Unmodified-Since, and a failed If-None-Match wins over a passed If-Modified-Since.
+func checkCopySourceConditions(h http.Header, v *version) error {
+	failed := awserr.New(awserr.PreconditionFailed, "At least one of the pre-conditions you specified did not hold")
+	since := func(name string) (time.Time, bool) {
+		t, err := http.ParseTime(h.Get(name))
+		return t, err == nil
+	}
+	modified := v.LastModified.Truncate(time.Second)
+	ifMatch := h.Get("X-Amz-Copy-Source-If-Match")
+	if ifMatch != "" && !etagMatches(ifMatch, v.ETag) {
+		return failed
+	}
+	if t, ok := since("X-Amz-Copy-Source-If-Unmodified-Since"); ok && ifMatch == "" && modified.After(t) {
+		return failed
+	}
+	ifNoneMatch := h.Get("X-Amz-Copy-Source-If-None-Match")
+	if ifNoneMatch != "" && etagMatches(ifNoneMatch, v.ETag) {
+		return failed
+	}
+	if t, ok := since("X-Amz-Copy-Source-If-Modified-Since"); ok && ifNoneMatch == "" && !modified.After(t) {
+		return failed
+	}
+	return nil
+}
+
 func (h *Handler) copyObject(rq *request) error {
-	srcBucket, srcKey, srcVersion, err := parseCopySource(rq.r.Header.Get("X-Amz-Copy-Source"))
+	cs, err := h.resolveCopySource(rq, "CopyObject")
 	if err != nil {
 		return err
 	}
-	// The source is read as part of this call: the caller must be allowed to read it too.
-	if err := h.authorize(&request{r: rq.r, ctx: rq.ctx, caller: rq.caller, bucket: srcBucket, key: srcKey, q: url.Values{}},
-		&operation{name: "CopyObject", action: getAction(url.Values{"versionId": {srcVersion}})}); err != nil {
-		return err
-	}
-	src, err := h.svc.getVersion(rq.ctx, srcBucket, srcKey, srcVersion)
-	if err != nil {
-		return err
-	}
-	srcSSE, err := parseSSE(rq.r.Header, hdrCopySSECPrefix)
-	if err != nil {
-		return err
-	}
+	src := cs.v
 	in, err := h.writeInput(rq)
 	if err != nil {
 		return err
@@ -394,7 +447,7 @@ func (h *Handler) copyObject(rq *request) error {
 	in.Integrity = integrity{Algorithms: checksumAlgorithms(src.Checksums)}
 	switch rq.r.Header.Get("X-Amz-Metadata-Directive") {
 	case "", "COPY":
-		if srcBucket == rq.bucket && srcKey == rq.key && srcVersion == "" && in.SSE.Algorithm == "" && in.SSE.CustomerKey == nil {
+		if cs.bucket == rq.bucket && src.Key == rq.key && cs.versionID == "" && in.SSE.Algorithm == "" && in.SSE.CustomerKey == nil {
 			return awserr.New(awserr.InvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 		}
 		in.Headers = src.Headers
@@ -405,7 +458,7 @@ func (h *Handler) copyObject(rq *request) error {
 	if rq.r.Header.Get("X-Amz-Tagging-Directive") != "REPLACE" {
 		in.Tagging = src.Tagging
 	}
-	v, err := h.svc.copyObject(rq.ctx, srcBucket, src, srcSSE, in)
+	v, err := h.svc.copyObject(rq.ctx, cs, in)
 	if err != nil {
 		return err
 	}
@@ -415,10 +468,8 @@ func (h *Handler) copyObject(rq *request) error {
 	if src.VersionID != "null" {
 		hdr.Set("X-Amz-Copy-Source-Version-Id", src.VersionID)
 	}
-	out := copyObjectResult{Xmlns: xmlns, ETag: v.ETag, LastModified: isoTime(v.LastModified)}
-	f := checksumFieldsOf(v.Checksums)
-	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64, out.ChecksumSHA1, out.ChecksumSHA256 =
-		f.ChecksumCRC32, f.ChecksumCRC32C, f.ChecksumCRC64NVME, f.ChecksumSHA1, f.ChecksumSHA256
+	out := copyResult{XMLName: xml.Name{Local: "CopyObjectResult"}, Xmlns: xmlns, ETag: v.ETag, LastModified: isoTime(v.LastModified),
+		checksumFields: checksumFieldsOf(v.Checksums)}
 	return awsproto.WriteXML(rq.w, http.StatusOK, out)
 }
 

@@ -131,6 +131,16 @@ func (s *Service) uploadPart(ctx context.Context, bucket, key, uploadID string, 
 	return p, nil
 }
 
+// uploadPartCopy stores bytes [start, end) of a copy source as part number of an upload.
+func (s *Service) uploadPartCopy(ctx context.Context, bucket, key, uploadID string, number int, src *copySource, start, end int64, req sseRequest) (*part, error) {
+	r, err := s.sourceReader(ctx, src, start, end)
+	if err != nil {
+		return nil, err
+	}
+	defer r.CloseWithError(errors.New("copy ended"))
+	return s.uploadPart(ctx, bucket, key, uploadID, number, r, integrity{}, req)
+}
+
 // completedPart is one entry of a CompleteMultipartUpload request.
 type completedPart struct {
 	Number    int

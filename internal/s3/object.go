@@ -216,35 +216,45 @@ func currentVersion(tx storage.Tx, bucket, key string) (*version, error) {
 // getVersion returns the version a GET or HEAD addresses: the current one, or versionID.
 func (s *Service) getVersion(ctx context.Context, bucket, key, versionID string) (*version, error) {
 	if versionID != "" && !validVersionID(versionID) {
-		return nil, awserr.New(awserr.InvalidArgument, "Invalid version id specified").With("ArgumentName", "versionId").With("ArgumentValue", versionID)
+		return nil, errInvalidVersionID(versionID)
 	}
 	var v *version
-	err := s.store.View(ctx, func(tx storage.Tx) error {
-		if _, err := getBucket(tx, bucket); err != nil {
-			return err
-		}
-		if versionID != "" {
-			var err error
-			if v, err = findVersion(tx, bucket, key, versionID); err != nil {
-				return err
-			}
-			if v.DeleteMarker {
-				return awserr.New(awserr.MethodNotAllowed, "The specified method is not allowed against this resource.").
-					WithHeader("x-amz-delete-marker", "true").WithHeader("x-amz-version-id", v.VersionID)
-			}
-			return nil
-		}
-		var err error
-		if v, err = currentVersion(tx, bucket, key); err != nil || v != nil {
-			return err
-		}
-		notFound := errNoSuchKey(key)
-		if latest, err := latestVersion(tx, bucket, key); err == nil && latest != nil && latest.DeleteMarker {
-			notFound = notFound.WithHeader("x-amz-delete-marker", "true").WithHeader("x-amz-version-id", latest.VersionID)
-		}
-		return notFound
+	err := s.store.View(ctx, func(tx storage.Tx) (err error) {
+		v, err = lookupVersion(tx, bucket, key, versionID)
+		return err
 	})
 	return v, err
+}
+
+func errInvalidVersionID(id string) error {
+	return awserr.New(awserr.InvalidArgument, "Invalid version id specified").With("ArgumentName", "versionId").With("ArgumentValue", id)
+}
+
+// lookupVersion returns the version of key that versionID names, or the current one when it
+// is empty, answering as S3 does when there is none or it is a delete marker.
+func lookupVersion(tx storage.Tx, bucket, key, versionID string) (*version, error) {
+	if _, err := getBucket(tx, bucket); err != nil {
+		return nil, err
+	}
+	if versionID != "" {
+		v, err := findVersion(tx, bucket, key, versionID)
+		if err != nil {
+			return nil, err
+		}
+		if v.DeleteMarker {
+			return nil, awserr.New(awserr.MethodNotAllowed, "The specified method is not allowed against this resource.").
+				WithHeader("x-amz-delete-marker", "true").WithHeader("x-amz-version-id", v.VersionID)
+		}
+		return v, nil
+	}
+	if v, err := currentVersion(tx, bucket, key); err != nil || v != nil {
+		return v, err
+	}
+	notFound := errNoSuchKey(key)
+	if latest, err := latestVersion(tx, bucket, key); err == nil && latest != nil && latest.DeleteMarker {
+		notFound = notFound.WithHeader("x-amz-delete-marker", "true").WithHeader("x-amz-version-id", latest.VersionID)
+	}
+	return nil, notFound
 }
 
 // deleteResult says what a DeleteObject did, for the response headers.
@@ -304,18 +314,27 @@ func (s *Service) deleteObject(ctx context.Context, bucket, key, versionID, owne
 }
 
 // copyObject copies a version into a new object, re-encrypting it under a fresh data key.
-func (s *Service) copyObject(ctx context.Context, srcBucket string, src *version, srcSSE sseRequest, in *putInput) (*version, error) {
-	srcKey, err := s.openDataKey(ctx, srcBucket, src, srcSSE)
+func (s *Service) copyObject(ctx context.Context, src *copySource, in *putInput) (*version, error) {
+	r, err := s.sourceReader(ctx, src, 0, src.v.Size)
+	if err != nil {
+		return nil, err
+	}
+	defer r.CloseWithError(errors.New("copy ended"))
+	in.Body = r
+	return s.putObject(ctx, in)
+}
+
+// sourceReader streams bytes [start, end) of a copy source, decrypted. Closing it stops the
+// stream.
+func (s *Service) sourceReader(ctx context.Context, src *copySource, start, end int64) (*io.PipeReader, error) {
+	dataKey, err := s.openDataKey(ctx, src.bucket, src.v, src.sse)
 	if err != nil {
 		return nil, err
 	}
 	pr, pw := io.Pipe()
 	go func() {
-		defer keyring.Zero(srcKey)
-		pw.CloseWithError(s.writeBody(ctx, pw, src.Body, srcKey, 0, src.Size))
+		defer keyring.Zero(dataKey)
+		pw.CloseWithError(s.writeBody(ctx, pw, src.v.Body, dataKey, start, end))
 	}()
-	in.Body = pr
-	v, err := s.putObject(ctx, in)
-	pr.CloseWithError(errors.New("copy ended"))
-	return v, err
+	return pr, nil
 }

@@ -172,16 +172,13 @@ type deleteResultXML struct {
 	Errors  []deleteErrorEntry `xml:"Error"`
 }
 
-type copyObjectResult struct {
-	XMLName        xml.Name `xml:"CopyObjectResult"`
-	Xmlns          string   `xml:"xmlns,attr"`
-	ETag           string   `xml:"ETag"`
-	LastModified   isoTime  `xml:"LastModified"`
-	ChecksumCRC32  string   `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C string   `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumCRC64  string   `xml:"ChecksumCRC64NVME,omitempty"`
-	ChecksumSHA1   string   `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256 string   `xml:"ChecksumSHA256,omitempty"`
+// copyResult is CopyObjectResult or CopyPartResult, as XMLName says.
+type copyResult struct {
+	XMLName      xml.Name
+	Xmlns        string  `xml:"xmlns,attr"`
+	ETag         string  `xml:"ETag"`
+	LastModified isoTime `xml:"LastModified"`
+	checksumFields
 }
 
 type initiateMultipartUploadResult struct {
