@@ -362,6 +362,33 @@ func (cc *cliCase) lifecycle(t *testing.T) {
 				t.Errorf("GET of a SigV2 URL: %s\n%s; want 400 InvalidRequest pointing to AWS4-HMAC-SHA256", resp.Status, body)
 			}
 		}},
+		{"cp-s3-to-s3", false, func(t *testing.T) {
+			// A backup copy inside the store, as users make before risky state surgery. Above the
+			// multipart threshold the CLI copies part by part (UploadPartCopy), and v2 carries
+			// the source's tags over (GetObjectTagging).
+			cc.ok(t, "s3api", "put-object-tagging", "--bucket", b, "--key", "dir/big.bin",
+				"--tagging", "TagSet=[{Key=team,Value=platform}]")
+			var tags struct{ TagSet []struct{ Key, Value string } }
+			cc.okJSON(t, &tags, "s3api", "get-object-tagging", "--bucket", b, "--key", "dir/big.bin")
+			if len(tags.TagSet) != 1 || tags.TagSet[0].Key != "team" || tags.TagSet[0].Value != "platform" {
+				t.Errorf("get-object-tagging = %+v, want team=platform", tags.TagSet)
+			}
+			cc.ok(t, "s3", "cp", "--no-progress", "s3://"+b+"/dir/big.bin", "s3://"+b+"/backup/big.bin")
+			cc.ok(t, "s3", "cp", "--no-progress", "s3://"+b+"/backup/big.bin", "down/backup.bin")
+			sameBytes(t, "downloaded copy of big.bin", readFile(t, filepath.Join(cc.dir, "down", "backup.bin")), big)
+			var head struct{ ETag string }
+			cc.okJSON(t, &head, "s3api", "head-object", "--bucket", b, "--key", "backup/big.bin")
+			if !strings.HasSuffix(head.ETag, `-3"`) {
+				t.Errorf("copy ETag = %s, want a 3-part multipart ETag (the CLI copies in 8 MiB parts)", head.ETag)
+			}
+			tags.TagSet = nil
+			cc.okJSON(t, &tags, "s3api", "get-object-tagging", "--bucket", b, "--key", "backup/big.bin")
+			t.Logf("aws CLI v%s: tags on the copy: %+v", cc.cli.major, tags.TagSet)
+			if cc.cli.major == "2" && len(tags.TagSet) != 1 {
+				t.Errorf("aws CLI v2 copies tags by default; the copy has %+v", tags.TagSet)
+			}
+			cc.ok(t, "s3", "rm", "s3://"+b+"/backup/big.bin")
+		}},
 		{"rm", true, func(t *testing.T) {
 			cc.ok(t, "s3", "rm", "s3://"+b+"/small.txt")
 			cc.ok(t, "s3", "rm", "s3://"+b+"/dir/big.bin")
