@@ -310,6 +310,24 @@ func TestS3ObjectTagging(t *testing.T) {
 			t.Errorf("CopyObject (REPLACE) tags = %q, want new=1", got)
 		}
 
+		t.Run("BucketTaggingIsNotObjectTagging", func(t *testing.T) {
+			// Bucket tagging is not implemented: each call must say so, and above all must
+			// not fall through to the plain bucket operation (DELETE /b?tagging is not
+			// DeleteBucket).
+			const empty = "tags-empty"
+			mustBucket(t, env, empty)
+			_, err := env.S3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(empty)})
+			wantErr(t, err, "NotImplemented", http.StatusNotImplemented)
+			_, err = env.S3.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(empty),
+				Tagging: &s3types.Tagging{TagSet: []s3types.Tag{{Key: aws.String("a"), Value: aws.String("1")}}}})
+			wantErr(t, err, "NotImplemented", http.StatusNotImplemented)
+			_, err = env.S3.DeleteBucketTagging(ctx, &s3.DeleteBucketTaggingInput{Bucket: aws.String(empty)})
+			wantErr(t, err, "NotImplemented", http.StatusNotImplemented)
+			if _, err := env.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(empty)}); err != nil {
+				t.Fatalf("bucket gone after DeleteBucketTagging: %v", err)
+			}
+		})
+
 		t.Run("Errors", func(t *testing.T) {
 			tags := func(kv ...string) *s3types.Tagging {
 				var out s3types.Tagging

@@ -127,9 +127,9 @@ func route(method, bucket, key string, q url.Values, hdr http.Header) (*operatio
 	if key == "" {
 		sub := ""
 		for k := range q {
-			// "uploads" is a parameter of objects (CreateMultipartUpload) but the sub-resource
-			// of ListMultipartUploads on a bucket.
-			if k == "uploads" || !bucketParams[k] && !objectParams[k] && !strings.HasPrefix(k, "X-Amz-") {
+			// "uploads" and "tagging" name object operations, but on a bucket they are its
+			// own sub-resources (ListMultipartUploads, bucket tagging): never plain parameters.
+			if k == "uploads" || k == "tagging" || !bucketParams[k] && !objectParams[k] && !strings.HasPrefix(k, "X-Amz-") {
 				if sub != "" {
 					return notImpl()
 				}
