@@ -224,6 +224,12 @@ func runConcurrent(b *testing.B, workers int, op func(i int) error) {
 		}()
 	}
 	wg.Wait()
+	finishRun(b, lat, start, errc)
+}
+
+// finishRun stops the timer once every operation has returned, fails on the first error, and
+// reports the latencies.
+func finishRun(b *testing.B, lat []time.Duration, start time.Time, errc <-chan error) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	select {
@@ -476,14 +482,7 @@ func runOpenLoop(b *testing.B, rate int, op func(i int) error) {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	select {
-	case err := <-errc:
-		b.Fatal(err)
-	default:
-	}
-	reportLatency(b, lat, elapsed)
+	finishRun(b, lat, start, errc)
 }
 
 func stateCycle(ctx context.Context, srv *benchServer, key string, state []byte) error {
