@@ -13,6 +13,7 @@ import (
 	"hash/crc32"
 	"hash/crc64"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -149,7 +150,7 @@ func TestS3Objects(t *testing.T) {
 					t.Errorf("GetObject %s = %q, want %q", c.field, c.got, c.want)
 				}
 			}
-			if !mapsEqual(get.Metadata, meta) {
+			if !maps.Equal(get.Metadata, meta) {
 				t.Errorf("GetObject Metadata = %v, want %v", get.Metadata, meta)
 			}
 			if get.LastModified == nil || time.Since(*get.LastModified) > time.Hour {
@@ -165,7 +166,7 @@ func TestS3Objects(t *testing.T) {
 			if got, want := aws.ToString(h.ContentType), "application/json"; got != want {
 				t.Errorf("HeadObject ContentType = %q, want %q", got, want)
 			}
-			if !mapsEqual(h.Metadata, meta) {
+			if !maps.Equal(h.Metadata, meta) {
 				t.Errorf("HeadObject Metadata = %v, want %v", h.Metadata, meta)
 			}
 			if got, want := aws.ToString(h.ETag), quotedMD5(body); got != want {
@@ -849,7 +850,7 @@ func TestS3Objects(t *testing.T) {
 					if !bytes.Equal(got, body) {
 						t.Errorf("copy body = %q, want %q", got, body)
 					}
-					if aws.ToString(get.ContentType) != tc.wantType || !mapsEqual(get.Metadata, tc.wantMeta) {
+					if aws.ToString(get.ContentType) != tc.wantType || !maps.Equal(get.Metadata, tc.wantMeta) {
 						t.Errorf("copy ContentType %q Metadata %v, want %q %v", aws.ToString(get.ContentType), get.Metadata, tc.wantType, tc.wantMeta)
 					}
 				})
@@ -868,18 +869,6 @@ func TestS3Objects(t *testing.T) {
 			})
 		})
 	})
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

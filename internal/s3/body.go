@@ -311,10 +311,9 @@ func (s *Service) SweepPending(ctx context.Context, cutoff time.Time) (int, erro
 // writeBody writes bytes [start, end) of b, decrypted, to w. Each segment is read in a short
 // transaction of its own, so a slow client never holds the store.
 func (s *Service) writeBody(ctx context.Context, w io.Writer, b body, dataKey []byte, start, end int64) error {
-	sealedBuf, plainBuf := getSegmentBuffer(), getSegmentBuffer()
-	defer putSegmentBuffer(sealedBuf)
+	plainBuf := getSegmentBuffer()
 	defer putSegmentBuffer(plainBuf)
-	sealed, plain := (*sealedBuf)[:0], (*plainBuf)[:0]
+	plain := (*plainBuf)[:0]
 	var offset int64 // of the current part within the object
 	for _, p := range b.Parts {
 		pStart, pEnd := max(start-offset, 0), min(end-offset, p.Size)
@@ -327,19 +326,19 @@ func (s *Service) writeBody(ctx context.Context, w io.Writer, b body, dataKey []
 			return err
 		}
 		for i := uint64(pStart / segmentSize); i < p.Segments && int64(i)*segmentSize < pEnd; i++ {
+			// Opened inside the transaction, straight from the stored value: the plaintext
+			// buffer is the only copy, and the client is written to after the transaction.
 			if err := s.store.View(ctx, func(tx storage.Tx) error {
 				v, err := tx.Get(segmentKey(p.DataID, i))
 				if err != nil {
 					return fmt.Errorf("segment %d of %s: %w", i, p.DataID, err)
 				}
-				sealed = append(sealed[:0], v...)
+				if plain, err = stream.OpenSegment(plain[:0], v, i, i == p.Segments-1); err != nil {
+					return fmt.Errorf("open segment %d of %s: %w", i, p.DataID, err)
+				}
 				return nil
 			}); err != nil {
 				return err
-			}
-			plain, err = stream.OpenSegment(plain[:0], sealed, i, i == p.Segments-1)
-			if err != nil {
-				return fmt.Errorf("open segment %d of %s: %w", i, p.DataID, err)
 			}
 			segStart := int64(i) * segmentSize
 			lo, hi := max(pStart-segStart, 0), min(pEnd-segStart, int64(len(plain)))

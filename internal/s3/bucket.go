@@ -2,7 +2,6 @@ package s3
 
 import (
 	"context"
-	"errors"
 
 	"github.com/stateward/stateward/internal/awserr"
 	"github.com/stateward/stateward/internal/storage"
@@ -25,29 +24,24 @@ func (s *Service) createBucket(ctx context.Context, account, name, region string
 			}
 			return awserr.New(awserr.BucketAlreadyExists, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.").With("BucketName", name)
 		}
-		if !isNoSuchBucket(err) {
+		if !isCode(err, awserr.NoSuchBucket) {
 			return err
 		}
 		return storage.PutJSON(tx, bucketKey(name), rec)
 	})
 }
 
-func isNoSuchBucket(err error) bool {
-	var e *awserr.Error
-	return errors.As(err, &e) && e.Code == awserr.NoSuchBucket
-}
-
 // listBuckets returns the buckets account owns, by name.
 func (s *Service) listBuckets(ctx context.Context, account string) ([]bucketRecord, error) {
 	var out []bucketRecord
 	err := s.store.View(ctx, func(tx storage.Tx) error {
-		return storage.ScanPrefix(tx, []byte(prefixBucket), func(k, _ []byte) error {
-			b, err := getBucket(tx, string(k[len(prefixBucket):]))
-			if err != nil {
+		return storage.ScanPrefix(tx, []byte(prefixBucket), func(_, raw []byte) error {
+			var b bucketRecord
+			if err := decodeJSON(raw, &b); err != nil {
 				return err
 			}
 			if b.Owner == account {
-				out = append(out, *b)
+				out = append(out, b)
 			}
 			return nil
 		})

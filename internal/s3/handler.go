@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/stateward/stateward/internal/awserr"
@@ -242,7 +243,7 @@ func (h *Handler) authorize(rq *request, op *operation) error {
 	req := &policy.Request{
 		PrincipalAccount: rq.caller.AccountID, PrincipalARN: rq.caller.ARN, Root: rq.caller.Root,
 		Action: op.action, Resource: "*",
-		Conditions: map[string][]string{"aws:SecureTransport": {boolString(rq.r.TLS != nil)}},
+		Conditions: map[string][]string{"aws:SecureTransport": {strconv.FormatBool(rq.r.TLS != nil)}},
 	}
 	if rq.bucket != "" {
 		req.Resource = "arn:aws:s3:::" + rq.bucket
@@ -252,7 +253,7 @@ func (h *Handler) authorize(rq *request, op *operation) error {
 		if op.name != "CreateBucket" {
 			b, err := h.svc.bucket(rq.ctx, rq.bucket)
 			if err != nil {
-				if isNoSuchBucket(err) {
+				if isCode(err, awserr.NoSuchBucket) {
 					// Say "no such bucket" only to callers who could have owned one.
 					if rq.caller.Root {
 						return err
@@ -276,11 +277,4 @@ func (h *Handler) authorize(rq *request, op *operation) error {
 		return awserr.Wrap(awserr.AccessDenied, "Access Denied", err)
 	}
 	return nil
-}
-
-func boolString(b bool) string {
-	if b {
-		return "true"
-	}
-	return "false"
 }

@@ -160,7 +160,7 @@ func (h *Handler) completeUpload(rq *request) error {
 	if err != nil {
 		return err
 	}
-	setVersionHeader(rq.w.Header(), v)
+	setVersionHeader(rq.w.Header(), v.VersionID)
 	setSSEHeaders(rq.w.Header(), v.SSE)
 	return awsproto.WriteXML(rq.w, http.StatusOK, completeMultipartUploadResult{Xmlns: xmlns,
 		Location: "/" + rq.bucket + "/" + rq.key, Bucket: rq.bucket, Key: rq.key, ETag: v.ETag,

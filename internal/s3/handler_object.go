@@ -111,7 +111,7 @@ func (h *Handler) putObject(rq *request) error {
 	}
 	hdr := rq.w.Header()
 	hdr.Set("ETag", v.ETag)
-	setVersionHeader(hdr, v)
+	setVersionHeader(hdr, v.VersionID)
 	setSSEHeaders(hdr, v.SSE)
 	for _, a := range in.Integrity.algorithms() {
 		hdr.Set(a.Header(), v.Checksums[string(a)])
@@ -145,9 +145,11 @@ func (h *Handler) writeInput(rq *request) (*putInput, error) {
 	}, nil
 }
 
-func setVersionHeader(h http.Header, v *version) {
-	if v.VersionID != "" && v.VersionID != "null" {
-		h.Set("X-Amz-Version-Id", v.VersionID)
+// setVersionHeader sends x-amz-version-id for a version of a versioned bucket ("null" is the
+// unversioned one, and goes unsaid).
+func setVersionHeader(h http.Header, id string) {
+	if id != "" && id != "null" {
+		h.Set("X-Amz-Version-Id", id)
 	}
 }
 
@@ -171,7 +173,7 @@ func (h *Handler) getObject(rq *request) error {
 	defer keyring.Zero(dataKey)
 	hdr := rq.w.Header()
 	setObjectHeaders(hdr, v)
-	if status := checkReadConditions(rq.r.Header, v); status != 0 {
+	if status := checkReadConditions(rq.r.Header, "", v); status != 0 {
 		if status == http.StatusPreconditionFailed {
 			return awserr.New(awserr.PreconditionFailed, "At least one of the pre-conditions you specified did not hold")
 		}
@@ -253,26 +255,28 @@ func setObjectHeaders(h http.Header, v *version) {
 			h.Set("X-Amz-Tagging-Count", strconv.Itoa(len(q)))
 		}
 	}
-	setVersionHeader(h, v)
+	setVersionHeader(h, v.VersionID)
 	setSSEHeaders(h, v.SSE)
 }
 
 // checkReadConditions evaluates If-Match, If-None-Match, If-Modified-Since and
-// If-Unmodified-Since as S3 does; it returns 0 when the read goes ahead.
-func checkReadConditions(h http.Header, v *version) int {
+// If-Unmodified-Since as S3 does, each header name after prefix ("" for a GET,
+// "X-Amz-Copy-Source-" for a copy's source); it returns 0 when the read goes ahead. A matching
+// If-Match overrides If-Unmodified-Since, and If-None-Match overrides If-Modified-Since.
+func checkReadConditions(h http.Header, prefix string, v *version) int {
 	modified := v.LastModified.Truncate(time.Second)
-	if im := h.Get("If-Match"); im != "" {
+	if im := h.Get(prefix + "If-Match"); im != "" {
 		if !etagMatches(im, v.ETag) {
 			return http.StatusPreconditionFailed
 		}
-	} else if t, err := http.ParseTime(h.Get("If-Unmodified-Since")); err == nil && modified.After(t) {
+	} else if t, err := http.ParseTime(h.Get(prefix + "If-Unmodified-Since")); err == nil && modified.After(t) {
 		return http.StatusPreconditionFailed
 	}
-	if inm := h.Get("If-None-Match"); inm != "" {
+	if inm := h.Get(prefix + "If-None-Match"); inm != "" {
 		if etagMatches(inm, v.ETag) {
 			return http.StatusNotModified
 		}
-	} else if t, err := http.ParseTime(h.Get("If-Modified-Since")); err == nil && !modified.After(t) {
+	} else if t, err := http.ParseTime(h.Get(prefix + "If-Modified-Since")); err == nil && !modified.After(t) {
 		return http.StatusNotModified
 	}
 	return 0
@@ -327,9 +331,7 @@ func (h *Handler) deleteObject(rq *request) error {
 	if err != nil {
 		return err
 	}
-	if res.VersionID != "" && res.VersionID != "null" {
-		rq.w.Header().Set("X-Amz-Version-Id", res.VersionID)
-	}
+	setVersionHeader(rq.w.Header(), res.VersionID)
 	if res.DeleteMarker {
 		rq.w.Header().Set("X-Amz-Delete-Marker", "true")
 	}
@@ -397,41 +399,15 @@ func (h *Handler) resolveCopySource(rq *request, opName string) (*copySource, er
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCopySourceConditions(rq.r.Header, v); err != nil {
-		return nil, err
+	// For a copy every failed condition is 412, 304 included.
+	if checkReadConditions(rq.r.Header, "X-Amz-Copy-Source-", v) != 0 {
+		return nil, awserr.New(awserr.PreconditionFailed, "At least one of the pre-conditions you specified did not hold")
 	}
 	sse, err := parseSSE(rq.r.Header, hdrCopySSECPrefix)
 	if err != nil {
 		return nil, err
 	}
 	return &copySource{bucket: bucket, versionID: versionID, v: v, sse: sse}, nil
-}
-
-// checkCopySourceConditions applies x-amz-copy-source-if-{match,none-match,modified-since,
-// unmodified-since}; a failed one is 412. As in S3, a matching If-Match overrides a failed
-// If-Unmodified-Since, and a failed If-None-Match wins over a passed If-Modified-Since.
-func checkCopySourceConditions(h http.Header, v *version) error {
-	failed := awserr.New(awserr.PreconditionFailed, "At least one of the pre-conditions you specified did not hold")
-	since := func(name string) (time.Time, bool) {
-		t, err := http.ParseTime(h.Get(name))
-		return t, err == nil
-	}
-	modified := v.LastModified.Truncate(time.Second)
-	ifMatch := h.Get("X-Amz-Copy-Source-If-Match")
-	if ifMatch != "" && !etagMatches(ifMatch, v.ETag) {
-		return failed
-	}
-	if t, ok := since("X-Amz-Copy-Source-If-Unmodified-Since"); ok && ifMatch == "" && modified.After(t) {
-		return failed
-	}
-	ifNoneMatch := h.Get("X-Amz-Copy-Source-If-None-Match")
-	if ifNoneMatch != "" && etagMatches(ifNoneMatch, v.ETag) {
-		return failed
-	}
-	if t, ok := since("X-Amz-Copy-Source-If-Modified-Since"); ok && ifNoneMatch == "" && !modified.After(t) {
-		return failed
-	}
-	return nil
 }
 
 func (h *Handler) copyObject(rq *request) error {
@@ -463,7 +439,7 @@ func (h *Handler) copyObject(rq *request) error {
 		return err
 	}
 	hdr := rq.w.Header()
-	setVersionHeader(hdr, v)
+	setVersionHeader(hdr, v.VersionID)
 	setSSEHeaders(hdr, v.SSE)
 	if src.VersionID != "null" {
 		hdr.Set("X-Amz-Copy-Source-Version-Id", src.VersionID)

@@ -31,9 +31,9 @@ type listPage struct {
 
 // walk lists entries under base (a record prefix ending in "<bucket>\x00") in key order,
 // folding keys into common prefixes at the delimiter and skipping past each folded prefix with
-// a fresh range scan, so a page costs O(page size), not O(keys under a prefix). visit returns
-// false to skip a record; the object key of a record is its key minus base, up to keyEnd.
-func walk(tx storage.Tx, base []byte, q listQuery, keyOf func(rec []byte) string, visit func(key string, raw []byte) (bool, error)) (listPage, error) {
+// a fresh range scan, so a page costs O(page size), not O(keys under a prefix). visit sees each
+// record listed; keyOf gives the object key of a record from its key minus base.
+func walk(tx storage.Tx, base []byte, q listQuery, keyOf func(rec []byte) string, visit func(key string, raw []byte) error) (listPage, error) {
 	var page listPage
 	pos := append(bytes.Clone(base), q.Prefix...)
 	end := storage.PrefixEnd(pos)
@@ -73,8 +73,7 @@ func walk(tx storage.Tx, base []byte, q listQuery, keyOf func(rec []byte) string
 			if full() {
 				return storage.ErrStop
 			}
-			ok, err := visit(key, raw)
-			if err != nil || !ok {
+			if err := visit(key, raw); err != nil {
 				return err
 			}
 			count++
@@ -104,13 +103,13 @@ func (s *Service) listObjects(ctx context.Context, q listQuery) (listPage, error
 		var items []version
 		p, err := walk(tx, []byte(prefixCurrent+q.Bucket+"\x00"), q,
 			func(rec []byte) string { return string(rec) },
-			func(_ string, raw []byte) (bool, error) {
+			func(_ string, raw []byte) error {
 				var v version
 				if err := decodeVersion(raw, &v); err != nil {
-					return false, err
+					return err
 				}
 				items = append(items, v)
-				return true, nil
+				return nil
 			})
 		page = p
 		page.Items = items
@@ -148,10 +147,10 @@ func (s *Service) listVersions(ctx context.Context, q listQuery, afterVersion st
 		keyOf := func(rec []byte) string {
 			return string(rec[:len(rec)-sortIDLen-1])
 		}
-		p, err := walk(tx, base, q, keyOf, func(key string, raw []byte) (bool, error) {
+		p, err := walk(tx, base, q, keyOf, func(key string, raw []byte) error {
 			var v version
 			if err := decodeVersion(raw, &v); err != nil {
-				return false, err
+				return err
 			}
 			if !seen[key] {
 				seen[key] = true
@@ -159,7 +158,7 @@ func (s *Service) listVersions(ctx context.Context, q listQuery, afterVersion st
 			}
 			items = append(items, v)
 			out.NextVersionID = v.VersionID
-			return true, nil
+			return nil
 		})
 		out.listPage = p
 		out.Items = items

@@ -217,7 +217,7 @@ func (s *Service) completeUpload(ctx context.Context, bucket, key, uploadID stri
 		if a, ok := checksum.Parse(u.ChecksumAlgorithm); ok {
 			h := a.New()
 			h.Write(sums)
-			v.Checksums = map[string]string{string(a): fmt.Sprintf("%s-%d", base64.StdEncoding.EncodeToString(h.Sum(nil)), len(list))}
+			v.Checksums = map[string]string{string(a): fmt.Sprintf("%s-%d", checksum.Encode(h.Sum(nil)), len(list))}
 		}
 		cur, err := currentVersion(tx, bucket, key)
 		if err != nil {
@@ -306,13 +306,13 @@ func (s *Service) listUploads(ctx context.Context, q listQuery) ([]upload, listP
 		var err error
 		page, err = walk(tx, []byte(prefixUpload+q.Bucket+"\x00"), q,
 			func(rec []byte) string { return string(rec[:bytes.LastIndexByte(rec, 0)]) },
-			func(_ string, raw []byte) (bool, error) {
+			func(_ string, raw []byte) error {
 				var u upload
 				if err := decodeJSON(raw, &u); err != nil {
-					return false, err
+					return err
 				}
 				uploads = append(uploads, u)
-				return true, nil
+				return nil
 			})
 		return err
 	})

@@ -108,10 +108,18 @@ func (s *Service) setTagging(ctx context.Context, bucket, key, versionID, tags s
 		if err := storage.PutJSON(tx, versionKey(bucket, key, v.SortID), v); err != nil {
 			return err
 		}
-		// The current pointer holds a copy of the newest version: keep it in step.
-		cur, err := currentVersion(tx, bucket, key)
-		if err != nil || cur == nil || cur.SortID != v.SortID {
-			return err
+		// The current pointer holds a copy of the newest version: keep it in step. Without a
+		// version id, lookupVersion returned that copy.
+		isCurrent := versionID == ""
+		if !isCurrent {
+			cur, err := currentVersion(tx, bucket, key)
+			if err != nil {
+				return err
+			}
+			isCurrent = cur != nil && cur.SortID == v.SortID
+		}
+		if !isCurrent {
+			return nil
 		}
 		return storage.PutJSON(tx, currentKey(bucket, key), v)
 	})
@@ -123,7 +131,7 @@ func (h *Handler) getObjectTagging(rq *request) error {
 	if err != nil {
 		return err
 	}
-	setVersionHeader(rq.w.Header(), v)
+	setVersionHeader(rq.w.Header(), v.VersionID)
 	return awsproto.WriteXML(rq.w, http.StatusOK, tagging{Xmlns: xmlns, TagSet: decodeTags(v.Tagging)})
 }
 
@@ -140,7 +148,7 @@ func (h *Handler) putObjectTagging(rq *request) error {
 	if err != nil {
 		return err
 	}
-	setVersionHeader(rq.w.Header(), v)
+	setVersionHeader(rq.w.Header(), v.VersionID)
 	rq.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -150,7 +158,7 @@ func (h *Handler) deleteObjectTagging(rq *request) error {
 	if err != nil {
 		return err
 	}
-	setVersionHeader(rq.w.Header(), v)
+	setVersionHeader(rq.w.Header(), v.VersionID)
 	rq.w.WriteHeader(http.StatusNoContent)
 	return nil
 }

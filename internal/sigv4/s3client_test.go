@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -106,7 +107,7 @@ func TestS3ClientPutObject(t *testing.T) {
 				h := alg.New()
 				h.Write(data)
 				want := map[string]string{alg.Header(): checksum.Encode(h.Sum(nil))}
-				if s.res.PayloadHash != "STREAMING-UNSIGNED-PAYLOAD-TRAILER" || !equalMaps(s.res.TrailerChecksums(), want) {
+				if s.res.PayloadHash != "STREAMING-UNSIGNED-PAYLOAD-TRAILER" || !maps.Equal(s.res.TrailerChecksums(), want) {
 					t.Errorf("PayloadHash %s, trailers %v; want the unsigned trailer mode with %v", s.res.PayloadHash, s.res.TrailerChecksums(), want)
 				}
 			})
@@ -155,16 +156,4 @@ func TestS3ClientKeys(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
