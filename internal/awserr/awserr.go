@@ -130,6 +130,7 @@ const (
 	InvalidLocationConstraint                      = "InvalidLocationConstraint"
 	InvalidTag                                     = "InvalidTag"
 	BadRequest                                     = "BadRequest"
+	RequestEntityTooLarge                          = "RequestEntityTooLarge"
 	IllegalVersioningConfigurationException        = "IllegalVersioningConfigurationException"
 	InvalidEncryptionAlgorithmError                = "InvalidEncryptionAlgorithmError"
 	// Query and JSON protocol codes.
@@ -163,6 +164,7 @@ var statuses = map[string]int{
 	BucketAlreadyExists:                            http.StatusConflict,
 	BucketNotEmpty:                                 http.StatusConflict,
 	PreconditionFailed:                             http.StatusPreconditionFailed,
+	RequestEntityTooLarge:                          http.StatusRequestEntityTooLarge,
 	InvalidRange:                                   http.StatusRequestedRangeNotSatisfiable,
 	MethodNotAllowed:                               http.StatusMethodNotAllowed,
 	MissingContentLength:                           http.StatusLengthRequired,

@@ -146,7 +146,7 @@ func (g *Gateway) serveOps(w http.ResponseWriter, r *http.Request, info *awsprot
 			return false
 		}
 		info.Service, info.Operation = "ops", "metrics"
-		promhttp.HandlerFor(g.metrics.gatherer, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+		g.metrics.handler.ServeHTTP(w, r)
 	default:
 		return false
 	}
@@ -250,8 +250,9 @@ func classify(err error, p awsproto.Protocol) *awserr.Error {
 		}
 		return queryCode
 	}
+	// Statuses come from awserr's table: 403 for the S3 and Query codes, 400 for the JSON
+	// protocols' own exception names.
 	var code, msg string
-	status := 0
 	switch {
 	case errors.Is(err, sigv4.ErrMalformed):
 		code, msg = pick(awserr.AuthorizationHeaderMalformed, awserr.IncompleteSignature, awserr.IncompleteSignature),
@@ -259,28 +260,16 @@ func classify(err error, p awsproto.Protocol) *awserr.Error {
 	case errors.Is(err, sigv4.ErrUnknownAccessKey):
 		code, msg = pick(awserr.InvalidAccessKeyID, awserr.InvalidClientTokenID, "UnrecognizedClientException"),
 			"The AWS Access Key Id you provided does not exist in our records."
-		status = http.StatusForbidden
-		if json {
-			status = http.StatusBadRequest
-		}
 	case errors.Is(err, sigv4.ErrSignatureMismatch):
 		code, msg = pick(awserr.SignatureDoesNotMatch, awserr.SignatureDoesNotMatch, "InvalidSignatureException"),
 			"The request signature we calculated does not match the signature you provided. Check your key and signing method."
-		status = http.StatusForbidden
-		if json {
-			status = http.StatusBadRequest
-		}
 	case errors.Is(err, sigv4.ErrRequestTimeTooSkewed):
 		code, msg = pick(awserr.RequestTimeTooSkewed, awserr.SignatureDoesNotMatch, "InvalidSignatureException"),
 			"The difference between the request time and the server's time is too large."
-		status = http.StatusForbidden
-		if json {
-			status = http.StatusBadRequest
-		}
 	case errors.Is(err, sigv4.ErrExpired):
-		code, msg, status = awserr.AccessDenied, "Request has expired", http.StatusForbidden
+		code, msg = awserr.AccessDenied, "Request has expired"
 	case errors.Is(err, sigv4.ErrBodyTooLarge):
-		code, msg, status = "RequestEntityTooLarge", "Request body too large.", http.StatusRequestEntityTooLarge
+		code, msg = awserr.RequestEntityTooLarge, "Request body too large."
 	case errors.Is(err, sigv4.ErrContentSHA256Mismatch):
 		code, msg = awserr.XAmzContentSHA256Mismatch, "The provided 'x-amz-content-sha256' header does not match what was computed."
 	case errors.Is(err, sigv4.ErrChecksumMismatch):
@@ -293,11 +282,7 @@ func classify(err error, p awsproto.Protocol) *awserr.Error {
 	default:
 		return awserr.As(err)
 	}
-	e = awserr.Wrap(code, msg, err)
-	if status != 0 {
-		e.Status = status
-	}
-	return e
+	return awserr.Wrap(code, msg, err)
 }
 
 func (g *Gateway) finish(r *http.Request, rec *recorder, info *awsproto.Info, caller *identity.Principal, start time.Time) {
@@ -353,7 +338,7 @@ func newRequestID() string {
 
 // Metrics are the gateway's and the store's Prometheus metrics.
 type Metrics struct {
-	gatherer prometheus.Gatherer
+	handler  http.Handler // serves /metrics
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	storeTx  *prometheus.HistogramVec
@@ -364,7 +349,7 @@ type Metrics struct {
 func NewMetrics() *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
-		gatherer: reg,
+		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "stateward_requests_total",
 			Help: "Requests by service, operation and HTTP status."}, []string{"service", "operation", "status"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "stateward_request_duration_seconds",
