@@ -12,6 +12,9 @@ import (
 func TestDependencyRule(t *testing.T) {
 	const mod = "github.com/stateward/stateward/internal/"
 	services := []string{"s3", "sts", "iam", "kms", "dynamodb", "ssm"}
+	// Services still to be written; any other package that cannot be listed fails the test,
+	// so a rename cannot quietly turn its rule off.
+	notYet := map[string]bool{"ssm": true}
 	rules := []struct {
 		pkg     string
 		allowed func(dep string) bool
@@ -25,7 +28,6 @@ func TestDependencyRule(t *testing.T) {
 		{"gateway", func(d string) bool { return !isService(d, mod, services) }},
 	}
 	for _, s := range services {
-		s := s
 		rules = append(rules, struct {
 			pkg     string
 			allowed func(string) bool
@@ -36,10 +38,8 @@ func TestDependencyRule(t *testing.T) {
 	for _, r := range rules {
 		out, err := exec.Command("go", "list", "-deps", mod+r.pkg).Output()
 		if err != nil {
-			if strings.Contains(string(err.(*exec.ExitError).Stderr), "cannot find package") ||
-				strings.Contains(string(err.(*exec.ExitError).Stderr), "no required module") ||
-				strings.Contains(string(err.(*exec.ExitError).Stderr), "is not in std") {
-				continue // a service that does not exist yet
+			if notYet[r.pkg] {
+				continue
 			}
 			t.Fatalf("go list %s: %v\n%s", r.pkg, err, err.(*exec.ExitError).Stderr)
 		}
