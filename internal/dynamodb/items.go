@@ -129,18 +129,17 @@ func checkAttributeNames(it item.Item) error {
 
 // writeOp is one single-item write, run in one store transaction.
 type writeOp struct {
-	account, table string
-	hint           *tableRecord // the table as read for authorization
-	key            item.Item    // the key attributes: the Key parameter or the whole new item
-	whole          bool
-	cond           *expr.Condition
-	needOld        bool
+	account string
+	hint    *tableRecord // the table as read for authorization; its name is the table's
+	key     item.Item    // the key attributes: the Key parameter or the whole new item
+	whole   bool
+	cond    *expr.Condition
+	needOld bool
 	// apply returns the new item (nil deletes) and, if it has it ready, its record.
 	apply func(t *tableRecord, k itemKey, old item.Item) (item.Item, []byte, error)
 }
 
 type writeResult struct {
-	table    *tableRecord
 	old, new item.Item
 }
 
@@ -160,7 +159,7 @@ func (s *Service) write(ctx context.Context, op *writeOp) (*writeResult, error) 
 	)
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
 		res, refusal = writeResult{}, nil
-		t, err := getTable(tx, op.account, s.region, op.table)
+		t, err := getTable(tx, op.account, s.region, op.hint.Name)
 		if isNotFound(err) {
 			refusal = err
 			return nil
@@ -174,7 +173,6 @@ func (s *Service) write(ctx context.Context, op *writeOp) (*writeResult, error) 
 				return nil
 			}
 		}
-		res.table = t
 		if op.needOld || op.cond != nil {
 			if res.old, err = getItem(tx, key.store); err != nil {
 				return err
@@ -247,14 +245,14 @@ func (s *Service) putItem(ctx context.Context, account string, hint *tableRecord
 	}
 	rec := encodeItem(in.Item) // outside the transaction, which group commit serializes
 	res, err := s.write(ctx, &writeOp{
-		account: account, table: hint.Name, hint: hint, key: in.Item, whole: true,
+		account: account, hint: hint, key: in.Item, whole: true,
 		cond: ex.cond, needOld: rv == "ALL_OLD" || in.ReturnConsumedCapacity != "",
 		apply: func(*tableRecord, itemKey, item.Item) (item.Item, []byte, error) { return in.Item, rec, nil },
 	})
 	if err != nil {
 		return nil, conditionError(err, in.ReturnValuesOnConditionCheckFailure)
 	}
-	out := &writeOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, res.table.Name,
+	out := &writeOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, hint.Name,
 		writeUnits(max(res.old.Size(), in.Item.Size())), true)}
 	if rv == "ALL_OLD" {
 		out.Attributes = res.old
@@ -281,14 +279,14 @@ func (s *Service) deleteItem(ctx context.Context, account string, hint *tableRec
 		return nil, err
 	}
 	res, err := s.write(ctx, &writeOp{
-		account: account, table: hint.Name, hint: hint, key: in.Key,
+		account: account, hint: hint, key: in.Key,
 		cond: ex.cond, needOld: rv == "ALL_OLD" || in.ReturnConsumedCapacity != "",
 		apply: func(*tableRecord, itemKey, item.Item) (item.Item, []byte, error) { return nil, nil, nil },
 	})
 	if err != nil {
 		return nil, conditionError(err, in.ReturnValuesOnConditionCheckFailure)
 	}
-	out := &writeOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, res.table.Name, writeUnits(res.old.Size()), true)}
+	out := &writeOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, hint.Name, writeUnits(res.old.Size()), true)}
 	if rv == "ALL_OLD" {
 		out.Attributes = res.old
 	}
@@ -314,7 +312,7 @@ func (s *Service) updateItem(ctx context.Context, account string, hint *tableRec
 		return nil, err
 	}
 	res, err := s.write(ctx, &writeOp{
-		account: account, table: hint.Name, hint: hint, key: in.Key, cond: ex.cond, needOld: true,
+		account: account, hint: hint, key: in.Key, cond: ex.cond, needOld: true,
 		apply: func(t *tableRecord, k itemKey, old item.Item) (item.Item, []byte, error) {
 			base := old
 			if base == nil {
@@ -341,7 +339,7 @@ func (s *Service) updateItem(ctx context.Context, account string, hint *tableRec
 	if err != nil {
 		return nil, conditionError(err, in.ReturnValuesOnConditionCheckFailure)
 	}
-	out := &writeOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, res.table.Name,
+	out := &writeOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, hint.Name,
 		writeUnits(max(res.old.Size(), res.new.Size())), true)}
 	switch rv {
 	case "ALL_OLD":
@@ -379,10 +377,7 @@ func (s *Service) getItem(ctx context.Context, account string, hint *tableRecord
 	if err != nil {
 		return nil, err
 	}
-	var (
-		it   item.Item
-		name string
-	)
+	var it item.Item
 	err = s.store.View(ctx, func(tx storage.Tx) error {
 		t, err := getTable(tx, account, s.region, hint.Name)
 		if err != nil {
@@ -394,14 +389,13 @@ func (s *Service) getItem(ctx context.Context, account string, hint *tableRecord
 				return err
 			}
 		}
-		name = t.Name
 		it, err = getItem(tx, key.store)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := &getItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, name, readUnits(it.Size(), in.ConsistentRead), false)}
+	out := &getItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, hint.Name, readUnits(it.Size(), in.ConsistentRead), false)}
 	if it != nil {
 		if proj != nil {
 			it = proj.Apply(it)

@@ -154,9 +154,7 @@ func (t *tableRecord) queryRange(terms []expr.KeyCondition) (keyRange, error) {
 		}
 		r.start, r.end = enc[0], after(enc[1])
 	case "begins_with":
-		if rt != item.S && rt != item.B {
-			return keyRange{}, validation("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: %s", rt)
-		}
+		// The parser allows only S and B operands, and the operand's type is the key's.
 		p := item.AppendKeyPrefix(bytes.Clone(prefix), rangeTerm.Values[0])
 		r.start, r.end = p, storage.PrefixEnd(p)
 	default:

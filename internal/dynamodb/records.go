@@ -77,9 +77,7 @@ type tableRecord struct {
 	Tags               []tag     `json:"tags,omitempty"`
 }
 
-func (t *tableRecord) arn() string {
-	return "arn:aws:dynamodb:" + t.Region + ":" + t.Account + ":table/" + t.Name
-}
+func (t *tableRecord) arn() string { return tableARN(t.Region, t.Account, t.Name) }
 
 func tableARN(region, account, name string) string {
 	return "arn:aws:dynamodb:" + region + ":" + account + ":table/" + name
@@ -236,26 +234,18 @@ func getItem(tx storage.Tx, key []byte) (item.Item, error) {
 }
 
 func getTable(tx storage.Tx, account, region, name string) (*tableRecord, error) {
-	raw, err := tx.Get(tableKey(account, region, name))
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, errTableNotFound()
-	}
-	if err != nil {
-		return nil, err
-	}
 	var t tableRecord
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return nil, fmt.Errorf("dynamodb: table record %s: %w", name, err)
+	if err := storage.GetJSON(tx, tableKey(account, region, name), &t); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, errTableNotFound()
+		}
+		return nil, err
 	}
 	return &t, nil
 }
 
 func putTable(tx storage.Tx, t *tableRecord) error {
-	raw, err := json.Marshal(t)
-	if err != nil {
-		return err
-	}
-	return tx.Put(tableKey(t.Account, t.Region, t.Name), raw)
+	return storage.PutJSON(tx, tableKey(t.Account, t.Region, t.Name), t)
 }
 
 // table reads a table record in its own transaction.

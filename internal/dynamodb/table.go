@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -423,7 +424,7 @@ func (s *Service) updateTable(ctx context.Context, account, name string, in *upd
 				return validation("One or more parameter values were invalid: attribute definitions may only restate the key attributes on this server")
 			}
 		}
-		mode := cmpOr(in.BillingMode, cur.BillingMode)
+		mode := cmp.Or(in.BillingMode, cur.BillingMode)
 		if in.BillingMode != "" || in.ProvisionedThroughput != nil {
 			pt := in.ProvisionedThroughput
 			if err := checkThroughput(mode, pt); err != nil {
@@ -460,13 +461,6 @@ func (s *Service) updateTable(ctx context.Context, account, name string, in *upd
 		return nil, err
 	}
 	return s.describeTable(ctx, account, t.Name)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // updateTags changes a table's tags: add (replacing equal keys) and then remove.

@@ -51,11 +51,8 @@ type (
 		typ  item.Type // attribute_type's type
 	}
 	pathOp  struct{ path Path }
-	valueOp struct {
-		v    item.Value
-		name string
-	}
-	sizeOp struct{ path Path }
+	valueOp struct{ v item.Value }
+	sizeOp  struct{ path Path }
 )
 
 func (c *andCond) eval(it item.Item) bool { return c.l.eval(it) && c.r.eval(it) }

@@ -140,17 +140,17 @@ func (p *parser) pathName() (PathElem, error) {
 }
 
 // valueRef parses a :placeholder.
-func (p *parser) valueRef() (item.Value, string, error) {
+func (p *parser) valueRef() (item.Value, error) {
 	t := p.peek()
 	if t.kind != tValue {
-		return item.Value{}, "", p.syntaxError()
+		return item.Value{}, p.syntaxError()
 	}
 	v, ok := p.env.value(t.text)
 	if !ok {
-		return item.Value{}, "", p.errorf("An expression attribute value used in expression is not defined; attribute value: %s", t.text)
+		return item.Value{}, p.errorf("An expression attribute value used in expression is not defined; attribute value: %s", t.text)
 	}
 	p.next()
-	return v, t.text, nil
+	return v, nil
 }
 
 // Functions by where they may appear.
@@ -347,11 +347,11 @@ func (p *parser) operand() (operand, error) {
 	t := p.peek()
 	switch {
 	case t.kind == tValue:
-		v, name, err := p.valueRef()
+		v, err := p.valueRef()
 		if err != nil {
 			return nil, err
 		}
-		return &valueOp{v: v, name: name}, nil
+		return &valueOp{v: v}, nil
 	case p.atFunction():
 		if t.text != "size" {
 			return nil, p.misplacedFunction(t.text)
@@ -523,11 +523,7 @@ func (e *Env) ParseUpdate(s string) (*Update, error) {
 			p.next()
 		}
 	}
-	paths := make([]Path, len(u.actions))
-	for i, a := range u.actions {
-		paths[i] = a.path
-	}
-	if err := checkOverlap("UpdateExpression", paths); err != nil {
+	if err := checkOverlap("UpdateExpression", u.Paths()); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -548,7 +544,7 @@ func (p *parser) updateAction(clause string) (action, error) {
 			return action{}, err
 		}
 	case "ADD", "DELETE":
-		v, _, err := p.valueRef()
+		v, err := p.valueRef()
 		if err != nil {
 			return action{}, err
 		}
@@ -583,7 +579,7 @@ func (p *parser) setOperand() (setExpr, error) {
 	t := p.peek()
 	switch {
 	case t.kind == tValue:
-		v, _, err := p.valueRef()
+		v, err := p.valueRef()
 		if err != nil {
 			return nil, err
 		}

@@ -229,9 +229,6 @@ func NewProjection(names []string) *Projection {
 // UPDATED_NEW.
 func NewPathProjection(paths []Path) *Projection { return newProjection(paths) }
 
-// Paths are the projected paths.
-func (p *Projection) Paths() []Path { return p.paths }
-
 // Apply returns the parts of it the projection names; missing parts are left out, and
 // projected list elements keep their order, without gaps.
 func (p *Projection) Apply(it item.Item) item.Item {

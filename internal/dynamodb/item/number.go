@@ -1,6 +1,7 @@
 package item
 
 import (
+	"cmp"
 	"math/big"
 	"strconv"
 	"strings"
@@ -117,12 +118,12 @@ func (d decimal) checkRange() string {
 func cmpDecimal(a, b decimal) int {
 	sa, sb := a.sign(), b.sign()
 	if sa != sb {
-		return cmpInt(sa, sb)
+		return cmp.Compare(sa, sb)
 	}
 	if sa == 0 {
 		return 0
 	}
-	c := cmpInt(a.exp, b.exp)
+	c := cmp.Compare(a.exp, b.exp)
 	if c == 0 {
 		c = strings.Compare(a.digits, b.digits) // equal exponents: digit strings order by value
 	}
@@ -140,16 +141,6 @@ func (d decimal) sign() int {
 		return -1
 	}
 	return 1
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // canonical is a string equal for equal numbers, for set membership.

@@ -8,6 +8,7 @@ package item
 
 import (
 	"bytes"
+	"cmp"
 	"maps"
 	"slices"
 )
@@ -167,7 +168,7 @@ func Compare(a, b Value) (c int, ok bool) {
 	}
 	switch a.Type {
 	case S:
-		return cmpStrings(a.S, b.S), true
+		return cmp.Compare(a.S, b.S), true
 	case B:
 		return bytes.Compare(a.B, b.B), true
 	case N:
@@ -179,16 +180,6 @@ func Compare(a, b Value) (c int, ok bool) {
 		return cmpDecimal(da, db), true
 	}
 	return 0, false
-}
-
-func cmpStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // setKeys maps each member of a set to a canonical key (numbers by value).
