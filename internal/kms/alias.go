@@ -2,8 +2,6 @@ package kms
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/stateward/stateward/internal/awserr"
@@ -197,8 +195,8 @@ func (s *Service) listAliases(ctx context.Context, in *listInput) (*listAliasesO
 	err = s.store.View(ctx, func(tx storage.Tx) error {
 		return tx.Scan(append(prefix, in.Marker...), storage.PrefixEnd(prefix), func(key, v []byte) error {
 			var a aliasRecord
-			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("kms: decode %q: %w", key, err)
+			if err := storage.DecodeJSON(key, v, &a); err != nil {
+				return err
 			}
 			if targetID != "" && a.Target != targetID {
 				return nil

@@ -147,11 +147,9 @@ func (s *Service) decrypt(ctx context.Context, p *identity.Principal, raw []byte
 	return keyring.Key(plaintext), k, b.version, nil
 }
 
-// newDataKey draws n random bytes and encrypts them under k.
+// newDataKey draws n random bytes and encrypts them under k (encrypt refuses a key that is
+// not enabled).
 func (s *Service) newDataKey(ctx context.Context, k *keyRecord, n int, encCtx map[string]string) (keyring.Key, []byte, uint32, error) {
-	if err := checkUsable(k); err != nil {
-		return nil, nil, 0, err
-	}
 	plaintext := make(keyring.Key, n)
 	if _, err := io.ReadFull(s.rand, plaintext); err != nil {
 		return nil, nil, 0, err

@@ -2,7 +2,6 @@ package kms
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -229,8 +228,8 @@ func (s *Service) listKeys(ctx context.Context, in *listInput) (*listKeysOutput,
 		out.Keys, out.NextMarker, out.Truncated = out.Keys[:0], "", false
 		return tx.Scan(append(prefix, in.Marker...), storage.PrefixEnd(prefix), func(key, v []byte) error {
 			var k keyRecord
-			if err := json.Unmarshal(v, &k); err != nil {
-				return fmt.Errorf("kms: decode %q: %w", key, err)
+			if err := storage.DecodeJSON(key, v, &k); err != nil {
+				return err
 			}
 			if k.deleted(now) {
 				return nil

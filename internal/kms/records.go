@@ -1,7 +1,6 @@
 package kms
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -175,8 +174,8 @@ func deleteKeyRecords(tx storage.Tx, k *keyRecord) error {
 	}
 	err := storage.ScanPrefix(tx, aliasesOf(k.Account, k.Region), func(key, v []byte) error {
 		var a aliasRecord
-		if err := json.Unmarshal(v, &a); err != nil {
-			return fmt.Errorf("kms: decode %q: %w", key, err)
+		if err := storage.DecodeJSON(key, v, &a); err != nil {
+			return err
 		}
 		if a.Target == k.ID {
 			return collect(key, nil)

@@ -2,7 +2,6 @@ package kms
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -233,8 +232,8 @@ func (s *Service) Tick(ctx context.Context) (rotated, deleted int, err error) {
 		due, dead = nil, nil
 		return storage.ScanPrefix(tx, []byte(prefixKey), func(key, v []byte) error {
 			var k keyRecord
-			if err := json.Unmarshal(v, &k); err != nil {
-				return fmt.Errorf("kms: decode %q: %w", key, err)
+			if err := storage.DecodeJSON(key, v, &k); err != nil {
+				return err
 			}
 			switch {
 			case k.deleted(now):

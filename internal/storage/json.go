@@ -11,6 +11,11 @@ func GetJSON(tx Tx, key []byte, v any) error {
 	if err != nil {
 		return err
 	}
+	return DecodeJSON(key, raw, v)
+}
+
+// DecodeJSON decodes raw, the JSON value stored under key (as a scan hands them out), into v.
+func DecodeJSON(key, raw []byte, v any) error {
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fmt.Errorf("storage: decode %q: %w", key, err)
 	}
