@@ -125,7 +125,7 @@ func TestServeProcess(t *testing.T) {
 		!strings.Contains(stdout.String(), "https://"+addr) {
 		t.Errorf("stdout:\n%s", stdout.String())
 	}
-	if strings.Contains(stderr.String(), readSecret(t, dir)) {
+	if strings.Contains(stderr.String(), secretOf(t, dir)) {
 		t.Error("the secret access key reached the log")
 	}
 	if !strings.Contains(stderr.String(), `"msg":"serving"`) {
@@ -144,13 +144,9 @@ func waitFile(t *testing.T, path string) []byte {
 	return nil
 }
 
-func readSecret(t *testing.T, dir string) string {
-	raw, err := os.ReadFile(filepath.Join(dir, "credentials"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, secret, _ := strings.Cut(string(raw), "aws_secret_access_key = ")
-	return strings.TrimSpace(secret)
+func secretOf(t *testing.T, dir string) string {
+	_, secret := readCredentials(t, filepath.Join(dir, "credentials"))
+	return secret
 }
 
 func TestParseServeFlags(t *testing.T) {

@@ -86,7 +86,7 @@ func DecodeXML(r io.Reader, limit int64, v any) error {
 // checkDepth rejects documents nested deeper than maxXMLDepth and any token-level error,
 // before the reflective decoder sees them.
 func checkDepth(body []byte) error {
-	d := xml.NewDecoder(strings.NewReader(string(body)))
+	d := xml.NewDecoder(bytes.NewReader(body))
 	depth := 0
 	for {
 		tok, err := d.RawToken()

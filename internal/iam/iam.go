@@ -6,7 +6,6 @@ package iam
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -96,12 +95,9 @@ func (s *Service) Bootstrap(ctx context.Context) (acct *Account, key *AccessKey,
 	}
 	err = s.store.Update(ctx, func(tx storage.Tx) error {
 		acct, key, created = nil, nil, false
-		ref, err := tx.Get([]byte(keyManagement))
+		var m management
+		err := storage.GetJSON(tx, []byte(keyManagement), &m)
 		if err == nil {
-			var m management
-			if err := json.Unmarshal(ref, &m); err != nil {
-				return fmt.Errorf("decode management record: %w", err)
-			}
 			acct, key = &Account{}, &AccessKey{}
 			if err := storage.GetJSON(tx, []byte(prefixAccount+m.AccountID), acct); err != nil {
 				return err

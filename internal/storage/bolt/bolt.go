@@ -100,7 +100,7 @@ func (db *DB) View(ctx context.Context, fn func(storage.Tx) error) error {
 	}
 	defer db.observeSince("view", time.Now())
 	return db.db.View(func(btx *bbolt.Tx) error {
-		t := &tx{b: btx.Bucket(bucket), unmapLarge: true}
+		t := &tx{b: btx.Bucket(bucket)}
 		err := fn(t)
 		t.unmap()
 		return err
@@ -227,10 +227,9 @@ type tx struct {
 	b *bbolt.Bucket
 	// writes counts Puts and Deletes, so that Scan can tell when its cursor went stale.
 	writes int
-	// unmapLarge makes a read transaction release, when it ends, the mapping of the large
-	// values it handed out (see unmap); large holds them.
-	unmapLarge bool
-	large      [][]byte
+	// large holds the large values a read transaction handed out, whose mapping it releases
+	// when it ends (see unmap).
+	large [][]byte
 }
 
 // Values of largeValue bytes or more (object body segments, not metadata) are each kept in a
@@ -262,7 +261,7 @@ func (t *tx) value(k, v []byte) []byte {
 		return v
 	}
 	v = sub.Get(largeKey)
-	if t.unmapLarge {
+	if !t.b.Tx().Writable() {
 		t.large = append(t.large, v)
 	}
 	return v
