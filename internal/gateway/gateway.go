@@ -160,7 +160,7 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, info *awsprot
 		info.Service = "s3"
 		return nil, awserr.New(awserr.InvalidRequest, "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
 	}
-	cred, err := sigv4.Parse(r)
+	claim, err := sigv4.Parse(r)
 	switch {
 	case errors.Is(err, sigv4.ErrMissingAuth):
 		// Anonymous requests are S3's to refuse (as AccessDenied), unless they name another service.
@@ -174,13 +174,13 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, info *awsprot
 		info.Service = g.guessService(r)
 		return nil, err
 	}
-	info.Service = cred.Service
-	fe := g.frontends[cred.Service]
+	info.Service = claim.Service
+	fe := g.frontends[claim.Service]
 	if fe == nil {
-		return nil, awserr.Newf(awserr.InvalidAction, "The service %q is not available on this server.", cred.Service)
+		return nil, awserr.Newf(awserr.InvalidAction, "The service %q is not available on this server.", claim.Service)
 	}
 	var caller *identity.Principal
-	res, err := sigv4.Verify(r, g.now(), func(id string) (string, error) {
+	res, err := claim.Verify(r, g.now(), func(id string) (string, error) {
 		secret, p, err := g.keys.LookupAccessKey(r.Context(), id)
 		caller = p
 		return secret, err

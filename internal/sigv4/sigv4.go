@@ -81,8 +81,8 @@ type Result struct {
 	trailers   map[string]string
 }
 
-// auth is what a request claims before verification.
-type auth struct {
+// Claim is what a request says about its signature, parsed but not verified.
+type Claim struct {
 	Credential
 	scopeDate     string // YYYYMMDD
 	signedHeaders string // as sent, ';'-separated
@@ -94,16 +94,10 @@ type auth struct {
 	payloadHash   string // "" when the request does not say
 }
 
-// Parse returns the credential a request claims, without verifying anything, so that a
-// gateway can route on the scope's service and find the secret. It returns ErrMissingAuth
-// for an unsigned request and ErrMalformed for one it cannot parse.
-func Parse(r *http.Request) (*Credential, error) {
-	a, err := parse(r)
-	if err != nil {
-		return nil, err
-	}
-	return &a.Credential, nil
-}
+// Parse returns what a request claims, without verifying anything, so that a gateway can
+// route on the scope's service before it verifies the claim. It returns ErrMissingAuth for
+// an unsigned request and ErrMalformed for one it cannot parse.
+func Parse(r *http.Request) (*Claim, error) { return parse(r) }
 
 // Verify checks the SigV4 signature of r as of now. lookup returns the secret key of an
 // access key id; an error it returns is passed on wrapped, so a lookup that wraps
@@ -119,6 +113,11 @@ func Verify(r *http.Request, now time.Time, lookup func(accessKeyID string) (sec
 	if err != nil {
 		return nil, err
 	}
+	return a.Verify(r, now, lookup)
+}
+
+// Verify is the package's Verify for a request already parsed into a.
+func (a *Claim) Verify(r *http.Request, now time.Time, lookup func(accessKeyID string) (secret string, err error)) (*Result, error) {
 	date, err := time.Parse(timeFormat, a.amzDate)
 	if err != nil {
 		return nil, errorf(ErrMalformed, "missing or invalid X-Amz-Date %q", a.amzDate)
@@ -206,7 +205,7 @@ func Verify(r *http.Request, now time.Time, lookup func(accessKeyID string) (sec
 // for bodies without trailers.
 func (res *Result) TrailerChecksums() map[string]string { return res.trailers }
 
-func parse(r *http.Request) (*auth, error) {
+func parse(r *http.Request) (*Claim, error) {
 	h := r.Header.Get("Authorization")
 	q := r.URL.Query()
 	switch {
@@ -222,12 +221,12 @@ func parse(r *http.Request) (*auth, error) {
 
 // parseHeader parses "AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…"; the
 // separators may lack the space.
-func parseHeader(r *http.Request, h string) (*auth, error) {
+func parseHeader(r *http.Request, h string) (*Claim, error) {
 	alg, fields, _ := strings.Cut(h, " ")
 	if alg != algorithm {
 		return nil, errorf(ErrMalformed, "unsupported authorization type %q", alg)
 	}
-	a := &auth{
+	a := &Claim{
 		amzDate:      r.Header.Get("X-Amz-Date"),
 		sessionToken: r.Header.Get("X-Amz-Security-Token"),
 		payloadHash:  r.Header.Get("X-Amz-Content-Sha256"),
@@ -250,11 +249,11 @@ func parseHeader(r *http.Request, h string) (*auth, error) {
 	return a, a.parseScope(cred)
 }
 
-func parseQuery(q url.Values) (*auth, error) {
+func parseQuery(q url.Values) (*Claim, error) {
 	if alg := q.Get("X-Amz-Algorithm"); alg != algorithm {
 		return nil, errorf(ErrMalformed, "unsupported X-Amz-Algorithm %q", alg)
 	}
-	a := &auth{
+	a := &Claim{
 		presigned:     true,
 		signedHeaders: q.Get("X-Amz-SignedHeaders"),
 		signature:     q.Get("X-Amz-Signature"),
@@ -274,7 +273,7 @@ func parseQuery(q url.Values) (*auth, error) {
 }
 
 // parseScope parses AKID/YYYYMMDD/REGION/SERVICE/aws4_request.
-func (a *auth) parseScope(cred string) error {
+func (a *Claim) parseScope(cred string) error {
 	p := strings.Split(cred, "/")
 	if len(p) != 5 || p[0] == "" || p[2] == "" || p[3] == "" || p[4] != "aws4_request" {
 		return errorf(ErrMalformed, "credential %q is not AKID/date/region/service/aws4_request", cred)
