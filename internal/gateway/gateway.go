@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -89,10 +90,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(awsproto.WithInfo(r.Context(), info))
 	var caller *identity.Principal
 	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
+		p := recover()
+		if p != nil && p != http.ErrAbortHandler {
 			g.log.Error("panic", "request_id", info.RequestID, "panic", p, "stack", string(debug.Stack()))
 			if !rec.wrote {
 				awsproto.WriteError(rec, r, g.protocol(info.Service, r), info.RequestID,
@@ -100,6 +99,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		g.finish(r, rec, info, caller, start)
+		if p == http.ErrAbortHandler {
+			panic(p) // net/http cuts the connection; the request is logged and counted first
+		}
 	}()
 	if g.serveOps(rec, r, info) {
 		return
@@ -110,14 +112,20 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e := classify(err, g.protocol(info.Service, r))
+	// A client that hangs up mid-request is routine (a cancelled `aws s3 cp`, a timeout on
+	// its side), not a server fault for an operator to chase.
+	level := slog.LevelError
+	if clientGone(r, err) {
+		level = slog.LevelInfo
+	}
 	if rec.wrote {
 		// The status is on the wire; cut the connection so a client never takes a short body
 		// for a whole one.
-		g.log.Error("response failed after headers", "request_id", info.RequestID, "err", err)
+		g.log.Log(r.Context(), level, "response failed after headers", "request_id", info.RequestID, "err", err)
 		panic(http.ErrAbortHandler)
 	}
 	if e.Status >= 500 {
-		g.log.Error("request failed", "request_id", info.RequestID, "code", e.Code, "err", err)
+		g.log.Log(r.Context(), level, "request failed", "request_id", info.RequestID, "code", e.Code, "err", err)
 	} else if e.Cause != nil {
 		g.log.Debug("request refused", "request_id", info.RequestID, "code", e.Code, "err", e.Cause)
 	}
@@ -231,6 +239,11 @@ func (g *Gateway) protocol(service string, r *http.Request) awsproto.Protocol {
 		return awsproto.Query
 	}
 	return awsproto.RESTXML
+}
+
+// clientGone tells whether err came from the client closing its connection.
+func clientGone(r *http.Request, err error) bool {
+	return r.Context().Err() != nil || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // classify turns an error into the AWS error a client of protocol p expects.

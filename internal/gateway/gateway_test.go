@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +36,16 @@ func (f fakeFrontend) ServeAWS(w http.ResponseWriter, r *http.Request) error {
 		panic("boom")
 	case "/fail":
 		return awserr.New(awserr.NoSuchKey, "The specified key does not exist.")
+	case "/gone":
+		// Streams until the client hangs up, as a GET of a large object does.
+		w.WriteHeader(http.StatusOK)
+		chunk := make([]byte, 64<<10)
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			if _, err := w.Write(chunk); err != nil {
+				return err
+			}
+		}
+		return nil
 	case "/late":
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, "partial")
@@ -47,11 +59,13 @@ func (f fakeFrontend) ServeAWS(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-func newTestGateway(t *testing.T) *httptest.Server {
+func newTestGateway(t *testing.T) *httptest.Server { return newLoggingGateway(t, io.Discard) }
+
+func newLoggingGateway(t *testing.T, log io.Writer) *httptest.Server {
 	g := New(Config{
 		Keys:      gatewaytest.Keys{Secret: "secret", Principals: map[string]identity.Principal{"AKIDTEST": gatewaytest.Root("111122223333")}},
 		Frontends: map[string]Frontend{"s3": fakeFrontend{awsproto.RESTXML}, "dynamodb": fakeFrontend{awsproto.JSON10}, "sts": fakeFrontend{awsproto.Query}},
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:    slog.New(slog.NewTextHandler(log, nil)),
 		Metrics:   NewMetrics(),
 	})
 	ts := httptest.NewServer(g)
@@ -154,6 +168,47 @@ func TestErrorAfterHeadersCutsTheConnection(t *testing.T) {
 	defer resp.Body.Close()
 	if _, err := io.ReadAll(resp.Body); err == nil {
 		t.Fatal("a response whose handler failed after its headers ended cleanly; a client would take it as whole")
+	}
+}
+
+// syncBuffer is a bytes.Buffer that server goroutines may write while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestClientHangupIsNotAnError(t *testing.T) {
+	var logs syncBuffer
+	ts := newLoggingGateway(t, &logs)
+	resp, err := http.DefaultClient.Do(signed(t, "GET", ts.URL+"/gone", "s3", "secret", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close() // before the end: the transport drops the connection
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "path=/gone"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the request never finished; logs:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	out := logs.String()
+	if strings.Contains(out, "level=ERROR") || !strings.Contains(out, `level=INFO msg="response failed after headers"`) {
+		t.Errorf("a client hanging up mid-response should be logged at INFO, not ERROR; logs:\n%s", out)
 	}
 }
 
