@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -105,20 +104,7 @@ func (c *serveConfig) keyring() (*keyring.Keyring, error) {
 		}
 		return keyring.FromKey(k)
 	case c.MasterKeyFile != "":
-		raw, err := os.ReadFile(c.MasterKeyFile)
-		if err != nil {
-			return nil, err
-		}
-		// A raw 32-byte key may begin or end with bytes that look like white space.
-		k, err := keyring.ParseKey(string(raw))
-		if err != nil {
-			k, err = keyring.ParseKey(strings.TrimSpace(string(raw)))
-		}
-		keyring.Zero(raw)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.MasterKeyFile, err)
-		}
-		return keyring.FromKey(k)
+		return keyring.Load(c.MasterKeyFile)
 	}
 	kr, _, err := keyring.LoadOrCreate(filepath.Join(c.DataDir, "master.key"))
 	return kr, err
@@ -158,7 +144,10 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 		return nil, err
 	}
 	identities := iam.New(store, nil, nil)
-	if srv.account, srv.key, srv.created, err = identities.Bootstrap(ctx); err != nil {
+	if srv.account, srv.key, srv.created, err = identities.Bootstrap(ctx); errors.Is(err, keyring.ErrDecrypt) {
+		// The first record read is the account's: this is where a wrong key shows.
+		return fail(fmt.Errorf("the master key does not open the store in %s (was it started with another key?): %w", c.DataDir, err))
+	} else if err != nil {
 		return fail(fmt.Errorf("bootstrap: %w", err))
 	}
 	authz := policy.New()

@@ -183,3 +183,52 @@ func TestParseServeFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestOperatorMasterKey: a master key given by file or environment seals the store instead of
+// a generated one; the same key opens it again, and a different key is refused, not taken
+// for a first start.
+func TestOperatorMasterKey(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	keyFile := filepath.Join(t.TempDir(), "operator.key")
+	const hexKey = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+	if err := os.WriteFile(keyFile, []byte(hexKey+"\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	s1, err := newServer(context.Background(), &serveConfig{DataDir: dir, Region: "us-east-1", MasterKeyFile: keyFile}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1.close()
+	if _, err := os.Stat(filepath.Join(dir, "master.key")); !os.IsNotExist(err) {
+		t.Errorf("a master.key was generated beside an operator's key: %v", err)
+	}
+
+	// The same key in the environment opens the same store.
+	s2, err := newServer(context.Background(), &serveConfig{DataDir: dir, Region: "us-east-1", masterKey: hexKey}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2.created || s2.account.ID != s1.account.ID {
+		t.Errorf("restart with the same key: created=%v account %s → %s", s2.created, s1.account.ID, s2.account.ID)
+	}
+	s2.close()
+
+	// Another key, or a key file others may read, is refused.
+	other := strings.Repeat("ab", 32)
+	if s, err := newServer(context.Background(), &serveConfig{DataDir: dir, Region: "us-east-1", masterKey: other}, log); err == nil {
+		s.close()
+		t.Error("a different master key opened the store")
+	} else if strings.Contains(err.Error(), other) || !strings.Contains(err.Error(), "master key does not open the store") {
+		t.Errorf("error %q: want it to name the wrong key, without the key", err)
+	}
+	if err := os.Chmod(keyFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := newServer(context.Background(), &serveConfig{DataDir: dir, Region: "us-east-1", MasterKeyFile: keyFile}, log); err == nil {
+		s.close()
+		t.Error("a world-readable key file was accepted")
+	} else if !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("error %q does not say how to fix the file", err)
+	}
+}

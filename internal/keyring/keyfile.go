@@ -18,7 +18,7 @@ import (
 // reports that. The file is refused if group or others may read it. When two processes race
 // to create the file, both end up with the key that won.
 func LoadOrCreate(path string) (kr *Keyring, created bool, err error) {
-	kr, err = load(path)
+	kr, err = load(path, 0o077)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return kr, false, err
 	}
@@ -29,7 +29,7 @@ func LoadOrCreate(path string) (kr *Keyring, created bool, err error) {
 	defer Zero(key)
 	switch err := create(path, key); {
 	case errors.Is(err, fs.ErrExist):
-		kr, err = load(path)
+		kr, err = load(path, 0o077)
 		return kr, false, err
 	case err != nil:
 		return nil, false, err
@@ -38,7 +38,15 @@ func LoadOrCreate(path string) (kr *Keyring, created bool, err error) {
 	return kr, err == nil, err
 }
 
-func load(path string) (*Keyring, error) {
+// Load returns the keyring whose master key an operator keeps in the file at path (any form
+// ParseKey accepts). The file is refused if others may read it, or if its group may change
+// it. Unlike the generated key file, its group may read it: Kubernetes mounts a secret
+// readable by the pod's fsGroup, as PostgreSQL allows a root-owned 0640 key for the same
+// reason.
+func Load(path string) (*Keyring, error) { return load(path, 0o027) }
+
+// load reads the key file at path, refusing it if its mode has any of the denied bits.
+func load(path string, denied fs.FileMode) (*Keyring, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
@@ -49,8 +57,8 @@ func load(path string) (*Keyring, error) {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
 	// Windows has no Unix permission bits to check.
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
-		return nil, fmt.Errorf("keyring: master key file %s has mode %04o, so other users may read it; "+
+	if perm := fi.Mode().Perm(); perm&denied != 0 && runtime.GOOS != "windows" {
+		return nil, fmt.Errorf("keyring: master key file %s has mode %04o, so other users may read or change it; "+
 			"make it private (chmod 600 %s) and consider whether the key has leaked", path, perm, path)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, 1024))
@@ -110,6 +118,10 @@ func parseKey(b []byte) (Key, error) {
 		return Key(bytes.Clone(b)), nil
 	}
 	b = bytes.TrimSpace(b)
+	if len(b) == KeySize {
+		// Raw bytes with a newline an editor added: no text form is KeySize long.
+		return Key(bytes.Clone(b)), nil
+	}
 	key := make(Key, len(b)) // text never decodes to more bytes than it has
 	if len(b) == 2*KeySize {
 		if _, err := hex.Decode(key, b); err == nil {

@@ -157,3 +157,62 @@ func TestLoadOrCreateRefuses(t *testing.T) {
 		t.Errorf("LoadOrCreate in a missing directory: err = %v, want a creation error", err)
 	}
 }
+
+// TestLoad: an operator's key file may be group-readable (a Kubernetes secret mounted for
+// the pod's fsGroup), but not readable by others nor writable by its group.
+func TestLoad(t *testing.T) {
+	key := bytes.Repeat([]byte{0x5a}, KeySize)
+	tests := []struct {
+		name    string
+		content []byte
+		mode    os.FileMode
+		ok      bool
+	}{
+		{"private hex", []byte(hex.EncodeToString(key) + "\n"), 0o600, true},
+		{"read-only", []byte(hex.EncodeToString(key)), 0o400, true},
+		{"group readable", []byte(base64.StdEncoding.EncodeToString(key)), 0o640, true},
+		{"raw", key, 0o600, true},
+		{"raw with a trailing newline", append(bytes.Clone(key), '\n'), 0o600, true},
+		{"group writable", []byte(hex.EncodeToString(key)), 0o660, false},
+		{"world readable", []byte(hex.EncodeToString(key)), 0o604, false},
+		{"not a key", []byte("not a key"), 0o600, false},
+	}
+	sealed := mustKeyring(t, key).Seal([]byte("state"), []byte("aad"))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if runtime.GOOS == "windows" && tt.mode != 0o600 {
+				t.Skip("no Unix permissions")
+			}
+			path := filepath.Join(t.TempDir(), "key")
+			if err := os.WriteFile(path, tt.content, tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			kr, err := Load(path)
+			if !tt.ok {
+				if err == nil {
+					t.Fatal("Load accepted the file")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The same key, whatever form it was written in.
+			if got, err := kr.Open(sealed, []byte("aad")); err != nil || string(got) != "state" {
+				t.Errorf("Open = %q, %v", got, err)
+			}
+		})
+	}
+}
+
+func mustKeyring(t *testing.T, key []byte) *Keyring {
+	t.Helper()
+	kr, err := FromKey(bytes.Clone(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
