@@ -309,6 +309,16 @@ func TestS3ObjectTagging(t *testing.T) {
 		if got := tagsOf(t, "replaced", ""); got != "new=1" {
 			t.Errorf("CopyObject (REPLACE) tags = %q, want new=1", got)
 		}
+		// Without REPLACE, x-amz-tagging is ignored, even one that would be refused.
+		if _, err := env.S3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(b), Key: aws.String("copied-again"),
+			CopySource: aws.String(b + "/state?versionId=" + aws.ToString(v1.VersionId)), Tagging: aws.String("aws:bad=1")}); err != nil {
+			t.Errorf("CopyObject (COPY) with an ignored x-amz-tagging: %v", err)
+		} else if got := tagsOf(t, "copied-again", ""); got != "keep=yes" {
+			t.Errorf("CopyObject (COPY) with x-amz-tagging: tags = %q, want the source's keep=yes", got)
+		}
+		_, err = env.S3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(b), Key: aws.String("copied-bad"),
+			CopySource: aws.String(b + "/state"), TaggingDirective: "MERGE"})
+		wantErr(t, err, "InvalidArgument", 400)
 
 		t.Run("BucketTaggingIsNotObjectTagging", func(t *testing.T) {
 			// Bucket tagging is not implemented: each call must say so, and above all must
@@ -354,6 +364,9 @@ func TestS3ObjectTagging(t *testing.T) {
 				{"long-value", "state", "", tags("k", strings.Repeat("v", 257)), "InvalidTag", 400},
 				{"empty-key", "state", "", tags("", "v"), "InvalidTag", 400},
 				{"aws-prefix", "state", "", tags("aws:owner", "v"), "InvalidTag", 400},
+				{"key-charset", "state", "", tags("owner!", "v"), "InvalidTag", 400},
+				{"value-charset", "state", "", tags("owner", "a<b"), "InvalidTag", 400},
+				{"value-newline", "state", "", tags("owner", "a\nb"), "InvalidTag", 400},
 				{"no-such-key", "missing", "", tags("a", "1"), "NoSuchKey", 404},
 				{"no-such-version", "state", strings.Repeat("0", len(aws.ToString(v1.VersionId))), tags("a", "1"), "NoSuchVersion", 404},
 			}
@@ -366,6 +379,11 @@ func TestS3ObjectTagging(t *testing.T) {
 					_, err := env.S3.PutObjectTagging(ctx, in)
 					wantErr(t, err, c.code, c.status)
 				})
+			}
+			// Every character S3 allows: letters (any script), digits, spaces, + - = . _ : / @.
+			if _, err := env.S3.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(b), Key: aws.String("state"),
+				Tagging: tags("Team_Name-1", "plat form+ops=@a.b:c/d", "équipe", "東京")}); err != nil {
+				t.Errorf("tags of allowed characters: %v", err)
 			}
 			// Exactly ten tags, at the length limits, are fine.
 			var ten []string

@@ -101,8 +101,8 @@ func (h *Handler) uploadPartCopy(rq *request) error {
 	if err != nil {
 		return err
 	}
-	if end-start > maxPutSize {
-		return awserr.New(awserr.EntityTooLarge, "Your proposed upload exceeds the maximum allowed object size.")
+	if err := checkCopySize(end - start); err != nil {
+		return err
 	}
 	sse, err := parseSSE(rq.r.Header, "")
 	if err != nil {

@@ -104,6 +104,9 @@ func (h *Handler) putObject(rq *request) error {
 	if err != nil {
 		return err
 	}
+	if in.Tagging, err = taggingHeader(rq.r.Header); err != nil {
+		return err
+	}
 	in.Body = capped(rq.r.Body, maxPutSize)
 	v, err := h.svc.putObject(rq.ctx, in)
 	if err != nil {
@@ -120,7 +123,8 @@ func (h *Handler) putObject(rq *request) error {
 	return nil
 }
 
-// writeInput reads the headers shared by PutObject and CopyObject.
+// writeInput reads the headers shared by PutObject and CopyObject; x-amz-tagging is each
+// one's own (a copy ignores it unless told to replace the tags).
 func (h *Handler) writeInput(rq *request) (*putInput, error) {
 	headers, err := readHeaders(rq.r.Header)
 	if err != nil {
@@ -134,14 +138,10 @@ func (h *Handler) writeInput(rq *request) (*putInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	tags, err := taggingHeader(rq.r.Header)
-	if err != nil {
-		return nil, err
-	}
 	return &putInput{
 		Bucket: rq.bucket, Key: rq.key, Owner: rq.caller.AccountID, Headers: headers, SSE: sse,
-		Integrity: integ, Tagging: tags,
-		Cond: conditions{IfNoneMatch: rq.r.Header.Get("If-None-Match"), IfMatch: rq.r.Header.Get("If-Match")},
+		Integrity: integ,
+		Cond:      conditions{IfNoneMatch: rq.r.Header.Get("If-None-Match"), IfMatch: rq.r.Header.Get("If-Match")},
 	}, nil
 }
 
@@ -410,12 +410,24 @@ func (h *Handler) resolveCopySource(rq *request, opName string) (*copySource, er
 	return &copySource{bucket: bucket, versionID: versionID, v: v, sse: sse}, nil
 }
 
+// checkCopySize refuses a copy of more than S3 copies in one request (CopyObject's whole
+// source, UploadPartCopy's range); larger objects are copied part by part.
+func checkCopySize(n int64) error {
+	if n > maxPutSize {
+		return awserr.Newf(awserr.InvalidRequest, "The specified copy source is larger than the maximum allowable size for a copy source: %d", int64(maxPutSize))
+	}
+	return nil
+}
+
 func (h *Handler) copyObject(rq *request) error {
 	cs, err := h.resolveCopySource(rq, "CopyObject")
 	if err != nil {
 		return err
 	}
 	src := cs.v
+	if err := checkCopySize(src.Size); err != nil {
+		return err
+	}
 	in, err := h.writeInput(rq)
 	if err != nil {
 		return err
@@ -431,8 +443,15 @@ func (h *Handler) copyObject(rq *request) error {
 	default:
 		return awserr.New(awserr.InvalidArgument, "Unknown metadata directive.")
 	}
-	if rq.r.Header.Get("X-Amz-Tagging-Directive") != "REPLACE" {
+	switch rq.r.Header.Get("X-Amz-Tagging-Directive") {
+	case "", "COPY":
 		in.Tagging = src.Tagging
+	case "REPLACE":
+		if in.Tagging, err = taggingHeader(rq.r.Header); err != nil {
+			return err
+		}
+	default:
+		return awserr.New(awserr.InvalidArgument, "Unknown tagging directive.").With("ArgumentName", "x-amz-tagging-directive")
 	}
 	v, err := h.svc.copyObject(rq.ctx, cs, in)
 	if err != nil {

@@ -38,6 +38,18 @@ func TestCapped(t *testing.T) {
 	}
 }
 
+func TestCheckCopySize(t *testing.T) {
+	for _, tt := range []struct {
+		n  int64
+		ok bool
+	}{{0, true}, {5 << 30, true}, {5<<30 + 1, false}, {1 << 40, false}} {
+		err := checkCopySize(tt.n)
+		if tt.ok != (err == nil) || (err != nil && (!isCode(err, awserr.InvalidRequest) || !strings.Contains(err.Error(), "5368709120"))) {
+			t.Errorf("checkCopySize(%d) = %v", tt.n, err)
+		}
+	}
+}
+
 func TestParseRange(t *testing.T) {
 	tests := []struct {
 		header           string

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/stateward/stateward/internal/awserr"
@@ -41,9 +42,9 @@ func encodeTags(tags []tag) (string, error) {
 	q := url.Values{}
 	for _, t := range tags {
 		switch {
-		case t.Key == "" || !utf8.ValidString(t.Key):
+		case t.Key == "" || !validTagText(t.Key):
 			return "", awserr.New(awserr.InvalidTag, "The TagKey you have provided is invalid")
-		case !utf8.ValidString(t.Value):
+		case !validTagText(t.Value):
 			return "", awserr.New(awserr.InvalidTag, "The TagValue you have provided is invalid")
 		case utf8.RuneCountInString(t.Key) > maxTagKeyLen:
 			return "", awserr.New(awserr.InvalidTag, "The TagKey you have provided is too long, max 128")
@@ -57,6 +58,20 @@ func encodeTags(tags []tag) (string, error) {
 		q.Set(t.Key, t.Value)
 	}
 	return q.Encode(), nil
+}
+
+// validTagText tells whether s is valid UTF-8 made only of what S3 allows in a tag: letters,
+// digits, spaces, and + - = . _ : / @.
+func validTagText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.Zs, r) && !strings.ContainsRune("+-=._:/@", r) {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeTags returns the tags of a stored tagging string, sorted by key.
