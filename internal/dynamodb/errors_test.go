@@ -95,7 +95,7 @@ func TestBadInput(t *testing.T) {
 
 func TestUnknownOperation(t *testing.T) {
 	env := newEnv(t)
-	for _, target := range []string{"DynamoDB_20120810.BatchWriteItem", "DynamoDB_20120810.Nope", "DynamoDB_20120810."} {
+	for _, target := range []string{"DynamoDB_20120810.TransactWriteItems", "DynamoDB_20120810.Nope", "DynamoDB_20120810."} {
 		r := env.rawTarget(t, target, `{}`)
 		if code, _ := r.awsError(); r.Status != 400 || code != "UnknownOperationException" {
 			t.Errorf("%s: %d %s", target, r.Status, r.Body)

@@ -59,6 +59,8 @@ var operations = map[string]func(*Handler, *request) (any, error){
 	"UpdateItem":                (*Handler).updateItem,
 	"Query":                     (*Handler).query,
 	"Scan":                      (*Handler).scan,
+	"BatchWriteItem":            (*Handler).batchWriteItem,
+	"BatchGetItem":              (*Handler).batchGetItem,
 	"TagResource":               (*Handler).tagResource,
 	"UntagResource":             (*Handler).untagResource,
 	"ListTagsOfResource":        (*Handler).listTags,
