@@ -187,15 +187,23 @@ func (h *Handler) batchWriteItem(rq *request) (any, error) {
 	return out, nil
 }
 
-// batchWrite applies every put and delete of tables in one transaction.
+// batchWrite applies every put and delete of tables in one transaction. A table deleted
+// since authorization refuses the whole batch before anything is written.
 func (s *Service) batchWrite(ctx context.Context, tables []*batchTable) error {
 	var refusal error
 	err := s.store.Update(ctx, func(tx storage.Tx) error {
 		refusal = nil
 		for _, bt := range tables {
-			if refusal = s.checkTableUnchanged(tx, bt); refusal != nil {
+			gone, err := s.tableGone(tx, bt)
+			if err != nil {
+				return err
+			}
+			if gone {
+				refusal = errTableNotFound()
 				return nil
 			}
+		}
+		for _, bt := range tables {
 			for _, op := range bt.ops {
 				var err error
 				if op.rec != nil {
@@ -216,14 +224,17 @@ func (s *Service) batchWrite(ctx context.Context, tables []*batchTable) error {
 	return refusal
 }
 
-// checkTableUnchanged refuses a batch whose table was deleted (or deleted and created again)
-// since it was authorized: its keys were computed for the table that was.
-func (s *Service) checkTableUnchanged(tx storage.Tx, bt *batchTable) error {
+// tableGone tells whether bt's table was deleted (or deleted and created again) since it
+// was authorized: its keys were computed for the table that was.
+func (s *Service) tableGone(tx storage.Tx, bt *batchTable) (bool, error) {
 	t, err := getTable(tx, bt.account, s.region, bt.t.Name)
-	if isNotFound(err) || (err == nil && t.ID != bt.t.ID) {
-		return errTableNotFound()
+	if isNotFound(err) {
+		return true, nil
 	}
-	return err
+	if err != nil {
+		return false, err
+	}
+	return t.ID != bt.t.ID, nil
 }
 
 func (h *Handler) batchGetItem(rq *request) (any, error) {
@@ -274,8 +285,10 @@ func (h *Handler) batchGetItem(rq *request) (any, error) {
 		size := 0
 		for i, bt := range tables {
 			units[i] = 0
-			if err := h.svc.checkTableUnchanged(tx, bt); err != nil {
+			if gone, err := h.svc.tableGone(tx, bt); err != nil {
 				return err
+			} else if gone {
+				return errTableNotFound()
 			}
 			ka := in.RequestItems[bt.t.Name]
 			found := []item.Item{}

@@ -94,11 +94,6 @@ type Claim struct {
 	payloadHash   string // "" when the request does not say
 }
 
-// Parse returns what a request claims, without verifying anything, so that a gateway can
-// route on the scope's service before it verifies the claim. It returns ErrMissingAuth for
-// an unsigned request and ErrMalformed for one it cannot parse.
-func Parse(r *http.Request) (*Claim, error) { return parse(r) }
-
 // Verify checks the SigV4 signature of r as of now. lookup returns the secret key of an
 // access key id; an error it returns is passed on wrapped, so a lookup that wraps
 // ErrUnknownAccessKey yields an error that is ErrUnknownAccessKey. Other errors are
@@ -109,7 +104,7 @@ func Parse(r *http.Request) (*Claim, error) { return parse(r) }
 // body (at most MaxBody bytes) to hash it and replaces r.Body with the bytes it read.
 // Otherwise it does not read the body: Result.Body decodes and checks it.
 func Verify(r *http.Request, now time.Time, lookup func(accessKeyID string) (secret string, err error)) (*Result, error) {
-	a, err := parse(r)
+	a, err := Parse(r)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +200,10 @@ func (a *Claim) Verify(r *http.Request, now time.Time, lookup func(accessKeyID s
 // for bodies without trailers.
 func (res *Result) TrailerChecksums() map[string]string { return res.trailers }
 
-func parse(r *http.Request) (*Claim, error) {
+// Parse returns what a request claims, without verifying anything, so that a gateway can
+// route on the scope's service before it verifies the claim. It returns ErrMissingAuth for
+// an unsigned request and ErrMalformed for one it cannot parse.
+func Parse(r *http.Request) (*Claim, error) {
 	h := r.Header.Get("Authorization")
 	q := r.URL.Query()
 	switch {
