@@ -261,12 +261,20 @@ func (h *Handler) createTable(rq *request) (any, error) {
 	return map[string]any{"TableDescription": d}, nil
 }
 
-func (h *Handler) describeTable(rq *request) (any, error) {
-	var in tableNameInput
-	if err := decode(rq.body, &in); err != nil {
-		return nil, err
+// tableRequest decodes a request on one table and resolves and authorizes the table it names.
+func tableRequest[In any](h *Handler, rq *request, name func(*In) string) (in *In, account, table string, err error) {
+	in = new(In)
+	if err := decode(rq.body, in); err != nil {
+		return nil, "", "", err
 	}
-	account, table, err := h.tableOp(rq, in.TableName)
+	account, table, err = h.tableOp(rq, name(in))
+	return in, account, table, err
+}
+
+func tableName(in *tableNameInput) string { return in.TableName }
+
+func (h *Handler) describeTable(rq *request) (any, error) {
+	_, account, table, err := tableRequest(h, rq, tableName)
 	if err != nil {
 		return nil, err
 	}
@@ -290,11 +298,7 @@ func (h *Handler) listTables(rq *request) (any, error) {
 }
 
 func (h *Handler) deleteTable(rq *request) (any, error) {
-	var in tableNameInput
-	if err := decode(rq.body, &in); err != nil {
-		return nil, err
-	}
-	account, table, err := h.tableOp(rq, in.TableName)
+	_, account, table, err := tableRequest(h, rq, tableName)
 	if err != nil {
 		return nil, err
 	}
@@ -306,15 +310,11 @@ func (h *Handler) deleteTable(rq *request) (any, error) {
 }
 
 func (h *Handler) updateTable(rq *request) (any, error) {
-	var in updateTableInput
-	if err := decode(rq.body, &in); err != nil {
-		return nil, err
-	}
-	account, table, err := h.tableOp(rq, in.TableName)
+	in, account, table, err := tableRequest(h, rq, func(in *updateTableInput) string { return in.TableName })
 	if err != nil {
 		return nil, err
 	}
-	d, err := h.svc.updateTable(rq.ctx, account, table, &in)
+	d, err := h.svc.updateTable(rq.ctx, account, table, in)
 	if err != nil {
 		return nil, notFoundTable(err, table)
 	}
@@ -397,20 +397,22 @@ func (h *Handler) scan(rq *request) (any, error) {
 	return h.svc.scan(rq.ctx, account, t, &in)
 }
 
-// resourceTable resolves a ResourceArn naming a table.
-func (h *Handler) resourceTable(rq *request, arn string) (account, table string, err error) {
-	if !strings.HasPrefix(arn, "arn:aws:dynamodb:") {
-		return "", "", validation("Invalid TableArn: Invalid ResourceArn provided as input %s", arn)
+// tagRequest decodes a tagging request and resolves and authorizes the table its ResourceArn
+// names.
+func (h *Handler) tagRequest(rq *request) (in *tagResourceInput, account, table string, err error) {
+	in = new(tagResourceInput)
+	if err := decode(rq.body, in); err != nil {
+		return nil, "", "", err
 	}
-	return h.tableOp(rq, arn)
+	if !strings.HasPrefix(in.ResourceArn, "arn:aws:dynamodb:") {
+		return nil, "", "", validation("Invalid TableArn: Invalid ResourceArn provided as input %s", in.ResourceArn)
+	}
+	account, table, err = h.tableOp(rq, in.ResourceArn)
+	return in, account, table, err
 }
 
 func (h *Handler) tagResource(rq *request) (any, error) {
-	var in tagResourceInput
-	if err := decode(rq.body, &in); err != nil {
-		return nil, err
-	}
-	account, table, err := h.resourceTable(rq, in.ResourceArn)
+	in, account, table, err := h.tagRequest(rq)
 	if err != nil {
 		return nil, err
 	}
@@ -418,11 +420,7 @@ func (h *Handler) tagResource(rq *request) (any, error) {
 }
 
 func (h *Handler) untagResource(rq *request) (any, error) {
-	var in tagResourceInput
-	if err := decode(rq.body, &in); err != nil {
-		return nil, err
-	}
-	account, table, err := h.resourceTable(rq, in.ResourceArn)
+	in, account, table, err := h.tagRequest(rq)
 	if err != nil {
 		return nil, err
 	}
@@ -430,11 +428,7 @@ func (h *Handler) untagResource(rq *request) (any, error) {
 }
 
 func (h *Handler) listTags(rq *request) (any, error) {
-	var in tagResourceInput
-	if err := decode(rq.body, &in); err != nil {
-		return nil, err
-	}
-	account, table, err := h.resourceTable(rq, in.ResourceArn)
+	_, account, table, err := h.tagRequest(rq)
 	if err != nil {
 		return nil, err
 	}
@@ -451,11 +445,7 @@ func (h *Handler) listTags(rq *request) (any, error) {
 
 // describeTimeToLive reports TTL as disabled: this server expires nothing.
 func (h *Handler) describeTimeToLive(rq *request) (any, error) {
-	var in tableNameInput
-	if err := decode(rq.body, &in); err != nil {
-		return nil, err
-	}
-	account, table, err := h.tableOp(rq, in.TableName)
+	_, account, table, err := tableRequest(h, rq, tableName)
 	if err != nil {
 		return nil, err
 	}
@@ -468,11 +458,7 @@ func (h *Handler) describeTimeToLive(rq *request) (any, error) {
 // describeContinuousBackups reports point-in-time recovery as disabled; stateward's own
 // backups are taken of the whole data directory.
 func (h *Handler) describeContinuousBackups(rq *request) (any, error) {
-	var in tableNameInput
-	if err := decode(rq.body, &in); err != nil {
-		return nil, err
-	}
-	account, table, err := h.tableOp(rq, in.TableName)
+	_, account, table, err := tableRequest(h, rq, tableName)
 	if err != nil {
 		return nil, err
 	}
