@@ -632,7 +632,33 @@ func staleLock(path string) lockInfo {
 	}
 }
 
-var lockIDRe = regexp.MustCompile(`(?m)^\s*ID:\s+(\S+)`)
+var (
+	lockIDRe = regexp.MustCompile(`(?m)^\s*ID:\s+(\S+)`)
+	lockOpRe = regexp.MustCompile(`(?m)^\s*Operation:\s+OperationTypeApply\s*$`)
+)
+
+// checkLockRefusal checks that r, an apply run while another held the lock, failed and
+// printed the holder's Lock Info: its ID (heldID, as read from the holder, the lock object or
+// item) and who, when and what.
+func checkLockRefusal(t *testing.T, r *cmdResult, heldID, holder string) {
+	t.Helper()
+	if r.ExitCode == 0 {
+		t.Errorf("second apply succeeded while the first held the lock:\n%s", r)
+		return
+	}
+	out := r.Output()
+	m := lockIDRe.FindStringSubmatch(out)
+	switch {
+	case !strings.Contains(out, "Lock Info:"):
+		t.Errorf("second apply failed without printing Lock Info:\n%s", r)
+	case m == nil:
+		t.Errorf("second apply printed no lock ID:\n%s", r)
+	case m[1] != heldID:
+		t.Errorf("second apply reports lock ID %q, the %s holds %q:\n%s", m[1], holder, heldID, r)
+	case !strings.Contains(out, "Who:") || !strings.Contains(out, "Created:") || !lockOpRe.MatchString(out):
+		t.Errorf("second apply's Lock Info lacks Who:, Created: or Operation: OperationTypeApply:\n%s", r)
+	}
+}
 
 // testLockfile (use_lockfile = true): a second apply fails fast on the lock the first one
 // holds; a stale lock object blocks plans until force-unlock removes it.
@@ -646,43 +672,16 @@ func (tc *tfCase) testLockfile(t *testing.T) {
 	d.init(t)
 
 	t.Run("concurrent-apply", func(t *testing.T) {
+		defer writeFile(t, release, nil) // whatever happens, let the first apply finish
 		// First apply, in the background; it holds the lock until the release file appears.
-		ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-		defer cancel()
-		out1 := newTailBuffer(4 << 20)
-		args1 := append([]string{"apply", "-auto-approve", "-input=false", "-no-color"}, vars("1")...)
-		first := command(ctx, d.dir, d.env, tc.bin, args1...)
-		first.Stdout, first.Stderr = out1, out1
-		if err := first.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("$ %s %s (background)", filepath.Base(tc.bin), strings.Join(args1, " "))
-		done := make(chan error, 1)
-		go func() { done <- first.Wait() }()
-		released, finished := false, false
-		defer func() {
-			if !released {
-				writeFile(t, release, nil)
-			}
-			if !finished {
-				select {
-				case <-done:
-				case <-time.After(cmdTimeout):
-				}
-			}
-		}()
-
-		// Wait until the lock object exists.
+		first := d.background(t, append([]string{"apply", "-auto-approve", "-input=false", "-no-color"}, vars("1")...)...)
 		deadline := time.Now().Add(90 * time.Second)
 		for !tc.srv.objectExists(t, bucket, lockKey) {
-			select {
-			case err := <-done:
-				finished = true
-				t.Fatalf("first apply ended (%v) before its lock object appeared:\n%s", err, out1.String())
-			default:
+			if first.finished() {
+				t.Fatalf("first apply ended (%v) before its lock object appeared:\n%s", first.err, first.out.String())
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("no s3://%s/%s within 90s of starting the first apply; its output so far:\n%s", bucket, lockKey, out1.String())
+				t.Fatalf("no s3://%s/%s within 90s of starting the first apply; its output so far:\n%s", bucket, lockKey, first.out.String())
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
@@ -695,32 +694,10 @@ func (tc *tfCase) testLockfile(t *testing.T) {
 		}
 
 		r := d.run(t, append([]string{"apply", "-auto-approve", "-input=false", "-no-color", "-lock-timeout=0s"}, vars("2")...)...)
-		if r.ExitCode == 0 {
-			t.Errorf("second apply succeeded while the first held the lock:\n%s", r)
-		} else {
-			out := r.Output()
-			m := lockIDRe.FindStringSubmatch(out)
-			switch {
-			case !strings.Contains(out, "Lock Info:"):
-				t.Errorf("second apply failed without printing Lock Info:\n%s", r)
-			case m == nil:
-				t.Errorf("second apply printed no lock ID:\n%s", r)
-			case m[1] != held.ID:
-				t.Errorf("second apply reports lock ID %q, the lock object holds %q:\n%s", m[1], held.ID, r)
-			}
-		}
+		checkLockRefusal(t, r, held.ID, "lock object")
 
 		writeFile(t, release, nil)
-		released = true
-		select {
-		case err := <-done:
-			finished = true
-			if err != nil {
-				t.Fatalf("first apply failed: %v\n%s", err, out1.String())
-			}
-		case <-time.After(cmdTimeout):
-			t.Fatalf("first apply did not finish within %s after release:\n%s", cmdTimeout, out1.String())
-		}
+		first.wait(t, "first apply")
 		if tc.srv.objectExists(t, bucket, lockKey) {
 			t.Errorf("after the first apply finished, s3://%s/%s still exists", bucket, lockKey)
 		}
