@@ -19,7 +19,7 @@ import (
 const (
 	maxBatchWrite       = 25
 	maxBatchGet         = 100
-	maxBatchGetResponse = 16 << 20 // bytes of items; the rest is returned as UnprocessedKeys
+	maxBatchGetResponse = 16 << 20 // bytes of items returned; keys past it come back as UnprocessedKeys
 )
 
 type batchWriteInput struct {
@@ -293,25 +293,24 @@ func (h *Handler) batchGetItem(rq *request) (any, error) {
 			ka := in.RequestItems[bt.t.Name]
 			found := []item.Item{}
 			for j, op := range bt.ops {
-				if size > maxBatchGetResponse {
-					rest := *ka
-					rest.Keys = ka.Keys[j:]
-					out.UnprocessedKeys[bt.t.Name] = &rest
-					break
-				}
 				it, err := getItem(tx, op.key.store)
 				if err != nil {
 					return err
 				}
+				if it != nil {
+					if p := projections[bt.t.Name]; p != nil {
+						it = p.Apply(it)
+					}
+					if size+it.Size() > maxBatchGetResponse {
+						rest := *ka
+						rest.Keys = ka.Keys[j:]
+						out.UnprocessedKeys[bt.t.Name] = &rest
+						break
+					}
+					size += it.Size()
+					found = append(found, it)
+				}
 				units[i] += readUnits(it.Size(), ka.ConsistentRead)
-				if it == nil {
-					continue
-				}
-				size += it.Size()
-				if p := projections[bt.t.Name]; p != nil {
-					it = p.Apply(it)
-				}
-				found = append(found, it)
 			}
 			out.Responses[bt.t.Name] = found
 		}

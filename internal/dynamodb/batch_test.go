@@ -178,3 +178,52 @@ func TestBatchGetItem(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchGetItemUnprocessedKeys: past 16 MB of items the rest of the keys come back as
+// UnprocessedKeys, and asking again with them returns the rest, as clients loop.
+func TestBatchGetItemUnprocessedKeys(t *testing.T) {
+	env := newEnv(t)
+	ctx := context.Background()
+	env.createTable(t, "big", "LockID", "S", "", "")
+	const items, size = 45, 390_000 // 17.5 MB in all, each under the 400 KB item limit
+	blob := strings.Repeat("x", size)
+	var keys []map[string]types.AttributeValue
+	for i := range items {
+		id := fmt.Sprintf("k%02d", i)
+		if _, err := env.Client.PutItem(ctx, &ddb.PutItemInput{TableName: aws.String("big"), Item: lockItem(id, blob)}); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, key("LockID", id))
+	}
+	var got []string
+	request := map[string]types.KeysAndAttributes{"big": {Keys: keys}}
+	for round := 0; len(request) > 0; round++ {
+		if round == 3 {
+			t.Fatalf("still unprocessed keys after %d rounds", round)
+		}
+		out, err := env.Client.BatchGetItem(ctx, &ddb.BatchGetItemInput{RequestItems: request})
+		if err != nil {
+			t.Fatal(err)
+		}
+		returned := 0
+		for _, it := range out.Responses["big"] {
+			got = append(got, it["LockID"].(*types.AttributeValueMemberS).Value)
+			returned += size
+		}
+		if returned > 16<<20 {
+			t.Errorf("round %d returned %d bytes of items, over 16 MB", round, returned)
+		}
+		if round == 0 && len(out.UnprocessedKeys) == 0 {
+			t.Errorf("17.5 MB of items came back in one response")
+		}
+		request = out.UnprocessedKeys
+	}
+	slices.Sort(got)
+	var want []string
+	for i := range items {
+		want = append(want, fmt.Sprintf("k%02d", i))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got items %v, want each of %d once", got, items)
+	}
+}
