@@ -369,7 +369,7 @@ func NewMetrics() *Metrics {
 			Help: "Request latency by service and operation.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)},
 			[]string{"service", "operation"}),
 		storeTx: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "stateward_store_transaction_duration_seconds",
-			Help: "Store transaction latency by kind (view, update).", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)},
+			Help: "Store transaction latency by kind (view, update, checkpoint).", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)},
 			[]string{"kind"}),
 	}
 	reg.MustRegister(m.requests, m.latency, m.storeTx,

@@ -1,14 +1,17 @@
-// Package bolt is the embedded storage engine: one bbolt file in the data directory, all
-// records in one bucket, concurrent writers group-committed by one committer goroutine.
+// Package bolt is the embedded storage engine: one bbolt file in the data directory, with a
+// write-ahead log in front of it. A commit is durable once its record is in the log (one
+// fdatasync); a checkpointer later writes what the log holds into bbolt in one transaction,
+// and until then readers see those writes in an in-memory overlay on top of bbolt.
 package bolt
 
 import (
-	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -21,34 +24,72 @@ import (
 const (
 	// DefaultLockTimeout is how long Open waits for another process to release the file.
 	DefaultLockTimeout = time.Second
+	// DefaultCheckpointBytes is how much log starts a checkpoint. The overlay holds that much
+	// of written values in memory, and up to three times as much while a checkpoint runs
+	// behind a burst of writes (see maxBehind).
+	DefaultCheckpointBytes = 4 << 20
+	// maxBehind is how many times CheckpointBytes the active log may hold while a checkpoint is
+	// still running before commits wait for it.
+	maxBehind = 3
 )
 
 // ErrLocked is returned (wrapped) by Open when another process holds the database file.
 var ErrLocked = errors.New("database file is locked by another process")
 
 // bucket holds every record; keys carry their own namespaces, so one bucket keeps a Scan a
-// single cursor walk.
-var bucket = []byte("stateward")
+// single cursor walk. metaBucket holds the engine's own record: the last commit checkpointed.
+var (
+	bucket        = []byte("stateward")
+	metaBucket    = []byte("stateward.engine")
+	checkpointKey = []byte("checkpoint")
+)
 
 // Options configures Open; the zero value (or nil) gives the defaults.
 type Options struct {
 	// LockTimeout bounds the wait for the file lock; zero means DefaultLockTimeout.
 	LockTimeout time.Duration
-	// Observe, if not nil, is called after every transaction with op "view" or "update" and
-	// its duration, including any wait for a group commit. It must be safe for concurrent use.
+	// CheckpointBytes is the log size that starts a checkpoint; zero means
+	// DefaultCheckpointBytes.
+	CheckpointBytes int64
+	// Observe, if not nil, is called after every transaction with op "view", "update" or
+	// "checkpoint" and its duration, including any wait for a group commit. It must be safe
+	// for concurrent use.
 	Observe func(op string, d time.Duration)
 }
 
-// DB is a storage.Store on one bbolt file.
+// DB is a storage.Store on one bbolt file and its write-ahead log.
 type DB struct {
 	db      *bbolt.DB
 	observe func(op string, d time.Duration)
+	limit   int64 // CheckpointBytes
+
+	// published is the overlay readers use: the committer stores a new one after each commit
+	// and checkpoint, and never changes one it has stored.
+	published atomic.Pointer[view]
 
 	mu     sync.Mutex
 	queue  []*call       // updates waiting for the next commit
 	wake   chan struct{} // one pending wake-up for the committer
 	closed bool
 	done   chan struct{} // closed when the committer has exited
+
+	// Owned by the committer goroutine.
+	log     *wal
+	failed  error // a log write or checkpoint failed: nothing more is accepted
+	running bool  // a checkpoint is in flight
+	ckpt    chan checkpointed
+}
+
+// view is an overlay together with the last commit it includes.
+type view struct {
+	over *overlay
+	seq  uint64
+}
+
+// checkpointed reports a finished checkpoint to the committer.
+type checkpointed struct {
+	v   *view
+	err error
 }
 
 // call is one Update waiting to be committed.
@@ -60,8 +101,9 @@ type call struct {
 
 var _ storage.Store = (*DB)(nil)
 
-// Open opens or creates the database file at path with mode 0600. If another process has it
-// open, Open fails after opts.LockTimeout with an error wrapping ErrLocked.
+// Open opens or creates the database file at path with mode 0600 and its log files beside it,
+// and replays into bbolt whatever the log holds that bbolt does not. If another process has
+// the database open, Open fails after opts.LockTimeout with an error wrapping ErrLocked.
 func Open(path string, opts *Options) (*DB, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -81,16 +123,70 @@ func Open(path string, opts *Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	if err := bdb.Update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucket)
-		return err
-	}); err != nil {
+	limit := cmp.Or(opts.CheckpointBytes, DefaultCheckpointBytes)
+	db := &DB{db: bdb, observe: opts.Observe, limit: limit, wake: make(chan struct{}, 1),
+		done: make(chan struct{}), ckpt: make(chan checkpointed, 1)}
+	seq, err := db.recover(path)
+	if err != nil {
 		bdb.Close()
-		return nil, fmt.Errorf("bolt: init %s: %w", path, err)
+		return nil, err
 	}
-	db := &DB{db: bdb, observe: opts.Observe, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	db.published.Store(&view{over: newOverlay(), seq: seq})
 	go db.commitLoop()
 	return db, nil
+}
+
+// recover opens the log and writes into bbolt every logged commit newer than bbolt's last
+// checkpoint, then starts the log afresh. It returns the last commit.
+func (db *DB) recover(path string) (seq uint64, err error) {
+	log, recs, err := openWAL(path)
+	if err != nil {
+		return 0, err
+	}
+	err = db.db.Update(func(btx *bbolt.Tx) error {
+		b, err := btx.CreateBucketIfNotExists(bucket)
+		if err != nil {
+			return err
+		}
+		meta, err := btx.CreateBucketIfNotExists(metaBucket)
+		if err != nil {
+			return err
+		}
+		seq = checkpointSeq(btx)
+		replayed := false
+		for _, r := range recs {
+			if r.seq <= seq {
+				continue
+			}
+			for _, e := range r.ops {
+				if err := applyBolt(b, e); err != nil {
+					return err
+				}
+			}
+			seq, replayed = r.seq, true
+		}
+		if !replayed {
+			return nil
+		}
+		return meta.Put(checkpointKey, binary.BigEndian.AppendUint64(nil, seq))
+	})
+	if err == nil {
+		// What the log held is in bbolt now.
+		err = log.reset()
+	}
+	if err != nil {
+		log.close()
+		return 0, fmt.Errorf("bolt: recover %s: %w", path, err)
+	}
+	db.log = log
+	return seq, nil
+}
+
+func applyBolt(b *bbolt.Bucket, e *entry) error {
+	if e.deleted {
+		return deleteBolt(b, e.key)
+	}
+	return putBolt(b, e.key, e.value)
 }
 
 // View implements storage.Store.
@@ -99,19 +195,38 @@ func (db *DB) View(ctx context.Context, fn func(storage.Tx) error) error {
 		return err
 	}
 	defer db.observeSince("view", time.Now())
-	return db.db.View(func(btx *bbolt.Tx) error {
-		t := &tx{b: btx.Bucket(bucket)}
-		err := fn(t)
+	for {
+		v := db.published.Load()
+		btx, err := db.db.Begin(false)
+		if err != nil {
+			return err
+		}
+		// A checkpoint that committed between the two loads may hold writes newer than v:
+		// the overlay and bbolt would then not be one snapshot. Load both again.
+		if checkpointSeq(btx) > v.seq {
+			btx.Rollback()
+			continue
+		}
+		t := &tx{over: v.over, b: btx.Bucket(bucket)}
+		err = fn(t)
 		t.unmap()
+		btx.Rollback()
 		return err
-	})
+	}
+}
+
+func checkpointSeq(btx *bbolt.Tx) uint64 {
+	if v := btx.Bucket(metaBucket).Get(checkpointKey); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
 }
 
 // Update implements storage.Store. Updates are group-committed: a committer goroutine runs
-// every update queued while the previous commit was in flight in one bbolt transaction, with
-// one sync. A lone writer commits at once, with no timer to wait out. If one function fails,
-// the transaction is rolled back, that function alone gets its error, and the others run
-// again, so fn may run more than once, as the storage.Store contract allows.
+// every update queued while the previous commit was in flight, each against the writes of the
+// ones before it, and logs their writes in one record with one sync. A lone writer commits at
+// once, with no timer to wait out. A function that fails has its own writes dropped and gets
+// its error; the others are unaffected. Functions run once.
 func (db *DB) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -147,51 +262,81 @@ func (p *panicked) Error() string { return fmt.Sprintf("panic in update: %v", p.
 
 func (db *DB) commitLoop() {
 	defer close(db.done)
-	// Every queued call has a wake-up pending or was taken with an earlier batch, and wake is
-	// closed only once no call can be queued: ranging over it commits everything.
-	for range db.wake {
-		db.mu.Lock()
-		batch := db.queue
-		db.queue = nil
-		db.mu.Unlock()
-		db.commit(batch)
+	for {
+		select {
+		case _, ok := <-db.wake:
+			if !ok {
+				// Every queued call had a wake-up pending or was taken with an earlier batch,
+				// and wake is closed only once no call can be queued.
+				db.shutdown()
+				return
+			}
+			db.mu.Lock()
+			batch := db.queue
+			db.queue = nil
+			db.mu.Unlock()
+			db.commit(batch)
+		case r := <-db.ckpt:
+			db.finishCheckpoint(r)
+		}
 	}
 }
 
-// commit runs batch in as few transactions as failures allow and answers every call.
+// commit runs batch and answers every call.
 func (db *DB) commit(batch []*call) {
-	for len(batch) > 0 {
-		failed := -1
-		err := db.db.Update(func(btx *bbolt.Tx) error {
-			b := btx.Bucket(bucket)
-			for i, c := range batch {
-				if err := run(c, b); err != nil {
-					failed = i
-					return err
-				}
-			}
-			return nil
-		})
-		if failed < 0 {
+	// Far behind a running checkpoint: wait for it rather than let the overlay grow.
+	for db.failed == nil && db.running && db.log.activeSize() >= maxBehind*db.limit {
+		db.finishCheckpoint(<-db.ckpt)
+	}
+	if db.failed != nil {
+		for _, c := range batch {
+			c.result <- db.failed
+		}
+		return
+	}
+	btx, err := db.db.Begin(false)
+	if err != nil {
+		for _, c := range batch {
+			c.result <- err
+		}
+		return
+	}
+	defer btx.Rollback()
+	prev := db.published.Load()
+	seq := prev.seq + 1
+	over := prev.over
+	var ops []*entry
+	results := make([]error, len(batch))
+	for i, c := range batch {
+		t := &tx{over: over.Clone(), b: btx.Bucket(bucket), writable: true, seq: seq}
+		results[i] = run(c, t)
+		t.unmap()
+		if results[i] == nil {
+			over, ops = t.over, append(ops, t.ops...)
+		}
+	}
+	if len(ops) > 0 {
+		if err := db.log.append(seq, ops); err != nil {
+			// The log's state on disk is unknown: accept nothing more (a restart replays what
+			// reached it), and fail the whole batch, whose reads may have seen these writes.
+			db.failed = err
 			for _, c := range batch {
 				c.result <- err
 			}
 			return
 		}
-		// Answer the failed call on its own (its fn is pure, so it fails the same way) and
-		// retry the rest without it.
-		c := batch[failed]
-		batch = append(batch[:failed:failed], batch[failed+1:]...)
-		if c.ctx.Err() != nil {
-			c.result <- c.ctx.Err()
-			continue
-		}
-		c.result <- db.db.Update(func(btx *bbolt.Tx) error { return run(c, btx.Bucket(bucket)) })
+		db.published.Store(&view{over: over, seq: seq})
+	}
+	for i, c := range batch {
+		c.result <- results[i]
+	}
+	if !db.running && db.log.activeSize() >= db.limit {
+		db.startCheckpoint()
 	}
 }
 
-// run applies one call inside a transaction; a caller that gave up meanwhile must not commit.
-func run(c *call, b *bbolt.Bucket) (err error) {
+// run applies one call; a caller that gave up meanwhile must not commit.
+func run(c *call, t *tx) (err error) {
 	if err := c.ctx.Err(); err != nil {
 		return err
 	}
@@ -200,7 +345,84 @@ func run(c *call, b *bbolt.Bucket) (err error) {
 			err = &panicked{value: v}
 		}
 	}()
-	return c.fn(&tx{b: b})
+	return c.fn(t)
+}
+
+// startCheckpoint hands the published overlay to a checkpointer goroutine and switches the log
+// to its other file, which the previous checkpoint emptied.
+func (db *DB) startCheckpoint() {
+	if err := db.log.rotate(); err != nil {
+		db.failed = err
+		return
+	}
+	db.running = true
+	v := db.published.Load()
+	go func() {
+		start := time.Now()
+		err := db.checkpoint(v)
+		db.observeSince("checkpoint", start)
+		db.ckpt <- checkpointed{v: v, err: err}
+	}()
+}
+
+// checkpoint writes every entry of v into bbolt in one transaction, with v's commit as the
+// last checkpointed.
+func (db *DB) checkpoint(v *view) error {
+	return db.db.Update(func(btx *bbolt.Tx) error {
+		b := btx.Bucket(bucket)
+		var err error
+		v.over.Ascend(func(e *entry) bool {
+			err = applyBolt(b, e)
+			return err == nil
+		})
+		if err != nil {
+			return err
+		}
+		return btx.Bucket(metaBucket).Put(checkpointKey, binary.BigEndian.AppendUint64(nil, v.seq))
+	})
+}
+
+// finishCheckpoint drops from the overlay the entries a checkpoint wrote into bbolt, unless a
+// later commit replaced them, and starts the next checkpoint if the log has grown enough.
+func (db *DB) finishCheckpoint(r checkpointed) {
+	db.running = false
+	if r.err != nil {
+		// bbolt rolled back; the log still has everything, and a restart replays it.
+		db.failed = fmt.Errorf("bolt: checkpoint: %w", r.err)
+		return
+	}
+	cur := db.published.Load()
+	over := cur.over.Clone()
+	r.v.over.Ascend(func(e *entry) bool {
+		if got, ok := over.Get(e); ok && got == e {
+			over.Delete(e)
+		}
+		return true
+	})
+	db.published.Store(&view{over: over, seq: cur.seq})
+	if db.log.activeSize() >= db.limit {
+		db.startCheckpoint()
+	}
+}
+
+// shutdown runs when Close has stopped new calls: it checkpoints everything, so that the
+// bbolt file alone holds the data, and rewinds the log.
+func (db *DB) shutdown() {
+	if db.running {
+		db.finishCheckpoint(<-db.ckpt)
+	}
+	if db.failed != nil {
+		return
+	}
+	v := db.published.Load()
+	if v.over.Len() == 0 {
+		return
+	}
+	if err := db.checkpoint(v); err != nil {
+		db.failed = fmt.Errorf("bolt: checkpoint: %w", err)
+		return
+	}
+	db.failed = db.log.reset()
 }
 
 func (db *DB) observeSince(op string, start time.Time) {
@@ -209,7 +431,8 @@ func (db *DB) observeSince(op string, start time.Time) {
 	}
 }
 
-// Close implements storage.Store: queued updates are committed, later ones fail.
+// Close implements storage.Store: queued updates are committed and checkpointed, later ones
+// fail.
 func (db *DB) Close() error {
 	db.mu.Lock()
 	if db.closed {
@@ -220,111 +443,5 @@ func (db *DB) Close() error {
 	close(db.wake)
 	db.mu.Unlock()
 	<-db.done
-	return db.db.Close()
-}
-
-type tx struct {
-	b *bbolt.Bucket
-	// writes counts Puts and Deletes, so that Scan can tell when its cursor went stale.
-	writes int
-	// large holds the large values a read transaction handed out, whose mapping it releases
-	// when it ends (see unmap).
-	large [][]byte
-}
-
-// Values of largeValue bytes or more (object body segments, not metadata) are each kept in a
-// sub-bucket of their own, under largeKey. bbolt stores values inside their leaf and rewrites
-// a whole leaf whenever a key is added to it, so a large value stored inline would be copied
-// again every time a neighbouring key is written — doubling the bytes each body write costs
-// and mapping the neighbour into memory. A sub-bucket leaves only a 16-byte header in the
-// shared leaf; the value's own pages are written once.
-const largeValue = 64 << 10
-
-var largeKey = []byte{0}
-
-func (t *tx) Get(key []byte) ([]byte, error) {
-	// A cursor, unlike Bucket.Get, tells an empty value apart from a missing key.
-	k, v := t.b.Cursor().Seek(key)
-	if k == nil || !bytes.Equal(k, key) {
-		return nil, storage.ErrNotFound
-	}
-	return t.value(k, v), nil
-}
-
-// value resolves what a cursor found at k: a cursor reports a sub-bucket with a nil value.
-func (t *tx) value(k, v []byte) []byte {
-	if v != nil {
-		return v
-	}
-	sub := t.b.Bucket(k)
-	if sub == nil {
-		return v
-	}
-	v = sub.Get(largeKey)
-	if !t.b.Tx().Writable() {
-		t.large = append(t.large, v)
-	}
-	return v
-}
-
-func (t *tx) Put(key, value []byte) error {
-	t.writes++
-	// bbolt keeps the slices it is given until commit; the caller may reuse them now.
-	key, value = bytes.Clone(key), bytes.Clone(value)
-	sub := t.b.Bucket(key)
-	var err error
-	switch {
-	case len(value) >= largeValue && sub != nil:
-		err = sub.Put(largeKey, value)
-	case len(value) >= largeValue:
-		if err = t.b.Delete(key); err == nil {
-			if sub, err = t.b.CreateBucket(key); err == nil {
-				err = sub.Put(largeKey, value)
-			}
-		}
-	default:
-		if sub != nil {
-			err = t.b.DeleteBucket(key)
-		}
-		if err == nil {
-			err = t.b.Put(key, value)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("bolt: put %q: %w", key, err)
-	}
-	return nil
-}
-
-func (t *tx) Delete(key []byte) error {
-	t.writes++
-	var err error
-	if t.b.Bucket(key) != nil {
-		err = t.b.DeleteBucket(key)
-	} else {
-		err = t.b.Delete(key)
-	}
-	if err != nil {
-		return fmt.Errorf("bolt: delete %q: %w", key, err)
-	}
-	return nil
-}
-
-func (t *tx) Scan(start, end []byte, fn func(key, value []byte) error) error {
-	c := t.b.Cursor()
-	for k, v := c.Seek(start); k != nil && (end == nil || bytes.Compare(k, end) < 0); {
-		writes := t.writes
-		if err := fn(k, t.value(k, v)); errors.Is(err, storage.ErrStop) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if t.writes == writes {
-			k, v = c.Next()
-		} else {
-			// A write invalidates bbolt cursors; resume at the first key after k.
-			k, v = c.Seek(append(k[:len(k):len(k)], 0))
-		}
-	}
-	return nil
+	return errors.Join(db.failed, db.log.close(), db.db.Close())
 }
