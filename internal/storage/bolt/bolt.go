@@ -64,7 +64,8 @@ type DB struct {
 	limit   int64 // CheckpointBytes
 
 	// published is the overlay readers use: the committer stores a new one after each commit
-	// and checkpoint, and never changes one it has stored.
+	// and checkpoint. A published overlay is only ever read: the committer changes clones of
+	// master, and publishes clones of its own (Clone writes to the tree it copies).
 	published atomic.Pointer[view]
 
 	mu     sync.Mutex
@@ -75,6 +76,7 @@ type DB struct {
 
 	// Owned by the committer goroutine.
 	log     *wal
+	master  *overlay // what the committer writes on, the published overlay's source
 	failed  error // a log write or checkpoint failed: nothing more is accepted
 	running bool  // a checkpoint is in flight
 	ckpt    chan checkpointed
@@ -131,7 +133,8 @@ func Open(path string, opts *Options) (*DB, error) {
 		bdb.Close()
 		return nil, err
 	}
-	db.published.Store(&view{over: newOverlay(), seq: seq})
+	db.master = newOverlay()
+	db.publish(seq)
 	go db.commitLoop()
 	return db, nil
 }
@@ -302,9 +305,8 @@ func (db *DB) commit(batch []*call) {
 		return
 	}
 	defer btx.Rollback()
-	prev := db.published.Load()
-	seq := prev.seq + 1
-	over := prev.over
+	seq := db.published.Load().seq + 1
+	over := db.master
 	var ops []*entry
 	results := make([]error, len(batch))
 	for i, c := range batch {
@@ -325,7 +327,8 @@ func (db *DB) commit(batch []*call) {
 			}
 			return
 		}
-		db.published.Store(&view{over: over, seq: seq})
+		db.master = over
+		db.publish(seq)
 	}
 	for i, c := range batch {
 		c.result <- results[i]
@@ -333,6 +336,11 @@ func (db *DB) commit(batch []*call) {
 	if !db.running && db.log.activeSize() >= db.limit {
 		db.startCheckpoint()
 	}
+}
+
+// publish makes master, as of commit seq, what readers see.
+func (db *DB) publish(seq uint64) {
+	db.published.Store(&view{over: db.master.Clone(), seq: seq})
 }
 
 // run applies one call; a caller that gave up meanwhile must not commit.
@@ -391,15 +399,15 @@ func (db *DB) finishCheckpoint(r checkpointed) {
 		db.failed = fmt.Errorf("bolt: checkpoint: %w", r.err)
 		return
 	}
-	cur := db.published.Load()
-	over := cur.over.Clone()
+	over := db.master.Clone()
 	r.v.over.Ascend(func(e *entry) bool {
 		if got, ok := over.Get(e); ok && got == e {
 			over.Delete(e)
 		}
 		return true
 	})
-	db.published.Store(&view{over: over, seq: cur.seq})
+	db.master = over
+	db.publish(db.published.Load().seq)
 	if db.log.activeSize() >= db.limit {
 		db.startCheckpoint()
 	}
