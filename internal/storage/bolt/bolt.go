@@ -77,8 +77,8 @@ type DB struct {
 	// Owned by the committer goroutine.
 	log     *wal
 	master  *overlay // what the committer writes on, the published overlay's source
-	failed  error // a log write or checkpoint failed: nothing more is accepted
-	running bool  // a checkpoint is in flight
+	failed  error    // a log write or checkpoint failed: nothing more is accepted
+	running bool     // a checkpoint is in flight
 	ckpt    chan checkpointed
 }
 
