@@ -28,6 +28,8 @@ const (
 	// of written values in memory, and up to three times as much while a checkpoint runs
 	// behind a burst of writes (see maxBehind).
 	DefaultCheckpointBytes = 4 << 20
+	// DefaultDirectBytes is about ten 100 KiB state files committed together.
+	DefaultDirectBytes = 1 << 20
 	// maxBehind is how many times CheckpointBytes the active log may hold while a checkpoint is
 	// still running before commits wait for it.
 	maxBehind = 3
@@ -51,6 +53,10 @@ type Options struct {
 	// CheckpointBytes is the log size that starts a checkpoint; zero means
 	// DefaultCheckpointBytes.
 	CheckpointBytes int64
+	// DirectBytes is the size of a group commit's writes from which they go straight into
+	// bbolt, together with the overlay, instead of into the log: two syncs shared by many
+	// writers then cost less than writing every byte twice. Zero means DefaultDirectBytes.
+	DirectBytes int
 	// Observe, if not nil, is called after every transaction with op "view", "update" or
 	// "checkpoint" and its duration, including any wait for a group commit. It must be safe
 	// for concurrent use.
@@ -62,6 +68,7 @@ type DB struct {
 	db      *bbolt.DB
 	observe func(op string, d time.Duration)
 	limit   int64 // CheckpointBytes
+	direct  int   // DirectBytes
 
 	// published is the overlay readers use: the committer stores a new one after each commit
 	// and checkpoint. A published overlay is only ever read: the committer changes clones of
@@ -126,7 +133,7 @@ func Open(path string, opts *Options) (*DB, error) {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	limit := cmp.Or(opts.CheckpointBytes, DefaultCheckpointBytes)
-	db := &DB{db: bdb, observe: opts.Observe, limit: limit, wake: make(chan struct{}, 1),
+	db := &DB{db: bdb, observe: opts.Observe, limit: limit, direct: cmp.Or(opts.DirectBytes, DefaultDirectBytes), wake: make(chan struct{}, 1),
 		done: make(chan struct{}), ckpt: make(chan checkpointed, 1)}
 	seq, err := db.recover(path)
 	if err != nil {
@@ -317,7 +324,24 @@ func (db *DB) commit(batch []*call) {
 			over, ops = t.over, append(ops, t.ops...)
 		}
 	}
-	if len(ops) > 0 {
+	switch {
+	case len(ops) == 0:
+	case !db.running && size(ops) >= db.direct:
+		btx.Rollback() // bbolt may need to remap its file, which waits for read transactions
+		err := db.db.Update(func(btx *bbolt.Tx) error { return writeOverlay(btx, over, seq) })
+		if err == nil {
+			err = db.log.reset() // everything it held is in bbolt now
+		}
+		if err != nil {
+			db.failed = err
+			for _, c := range batch {
+				c.result <- err
+			}
+			return
+		}
+		db.master = newOverlay()
+		db.publish(seq)
+	default:
 		if err := db.log.append(seq, ops); err != nil {
 			// The log's state on disk is unknown: accept nothing more (a restart replays what
 			// reached it), and fail the whole batch, whose reads may have seen these writes.
@@ -373,21 +397,31 @@ func (db *DB) startCheckpoint() {
 	}()
 }
 
-// checkpoint writes every entry of v into bbolt in one transaction, with v's commit as the
-// last checkpointed.
+// checkpoint writes every entry of v into bbolt in one transaction.
 func (db *DB) checkpoint(v *view) error {
-	return db.db.Update(func(btx *bbolt.Tx) error {
-		b := btx.Bucket(bucket)
-		var err error
-		v.over.Ascend(func(e *entry) bool {
-			err = applyBolt(b, e)
-			return err == nil
-		})
-		if err != nil {
-			return err
-		}
-		return btx.Bucket(metaBucket).Put(checkpointKey, binary.BigEndian.AppendUint64(nil, v.seq))
+	return db.db.Update(func(btx *bbolt.Tx) error { return writeOverlay(btx, v.over, v.seq) })
+}
+
+// writeOverlay writes every entry of over into bbolt, with seq as the last commit bbolt holds.
+func writeOverlay(btx *bbolt.Tx, over *overlay, seq uint64) error {
+	b := btx.Bucket(bucket)
+	var err error
+	over.Ascend(func(e *entry) bool {
+		err = applyBolt(b, e)
+		return err == nil
 	})
+	if err != nil {
+		return err
+	}
+	return btx.Bucket(metaBucket).Put(checkpointKey, binary.BigEndian.AppendUint64(nil, seq))
+}
+
+func size(ops []*entry) int {
+	n := 0
+	for _, e := range ops {
+		n += len(e.key) + len(e.value)
+	}
+	return n
 }
 
 // finishCheckpoint drops from the overlay the entries a checkpoint wrote into bbolt, unless a

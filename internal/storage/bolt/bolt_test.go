@@ -43,6 +43,10 @@ func TestConformance(t *testing.T) {
 		// Every commit starts a checkpoint: reads merge a changing overlay with a bbolt that
 		// checkpoints keep changing under them.
 		{"checkpoint-every-commit", &Options{CheckpointBytes: 1}},
+		// Every commit goes straight into bbolt, taking the overlay with it.
+		{"direct-every-commit", &Options{DirectBytes: 1}},
+		// Large commits go straight in, small ones through the log.
+		{"direct-from-64KiB", &Options{DirectBytes: 64 << 10, CheckpointBytes: 256 << 10}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			storagetest.Run(t, func(t *testing.T) storage.Store { return openTest(t, c.opts) })
@@ -247,12 +251,13 @@ func crashOp(i int) func(storage.Tx) error {
 
 func TestCrashChild(t *testing.T) {
 	args := strings.Fields(os.Getenv(crashEnv))
-	if len(args) != 3 {
+	if len(args) != 4 {
 		t.Skip("the child of TestCrashRecovery and TestTornRecord")
 	}
 	start, _ := strconv.Atoi(args[1])
 	limit, _ := strconv.ParseInt(args[2], 10, 64)
-	db, err := Open(args[0], &Options{CheckpointBytes: limit})
+	direct, _ := strconv.Atoi(args[3])
+	db, err := Open(args[0], &Options{CheckpointBytes: limit, DirectBytes: direct})
 	if err != nil {
 		fmt.Println("open:", err)
 		os.Exit(1)
@@ -268,10 +273,10 @@ func TestCrashChild(t *testing.T) {
 
 // runCrashChild runs ops from start on, kills the child after n acknowledgements and returns
 // the last op acknowledged.
-func runCrashChild(t *testing.T, path string, start, n int, checkpointBytes int64) int {
+func runCrashChild(t *testing.T, path string, start, n int, opts Options) int {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d %d", crashEnv, path, start, checkpointBytes))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d %d %d", crashEnv, path, start, opts.CheckpointBytes, opts.DirectBytes))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -332,13 +337,20 @@ func checkCrashState(t *testing.T, path string, last int) {
 	}
 }
 
-// TestCrashRecovery kills a writer three times in a row, each time reopening the store it left
-// (checkpoints every 256 KiB of log, so that kills land in every phase of the log's cycle).
+// TestCrashRecovery kills a writer several times in a row, each time reopening the store it
+// left. Checkpoints every 256 KiB of log make kills land in every phase of the log's cycle;
+// the rounds with a 64 KiB DirectBytes send every third op (the large values) straight into
+// bbolt between logged ones.
 func TestCrashRecovery(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "crash.db")
 	next := 0
-	for round := range 3 {
-		last := runCrashChild(t, path, next, 150, 256<<10)
+	for round, opts := range []Options{
+		{CheckpointBytes: 256 << 10},
+		{CheckpointBytes: 256 << 10},
+		{CheckpointBytes: 256 << 10, DirectBytes: 64 << 10},
+		{CheckpointBytes: 1 << 40, DirectBytes: 64 << 10},
+	} {
+		last := runCrashChild(t, path, next, 150, opts)
 		t.Logf("round %d: killed after op %d", round, last)
 		checkCrashState(t, path, last)
 		next = last + 1
@@ -351,7 +363,7 @@ func TestCrashRecovery(t *testing.T) {
 func TestTornRecord(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "torn.db")
 	// No checkpoint: every op stays in the log.
-	last := runCrashChild(t, path, 0, 60, 1<<40)
+	last := runCrashChild(t, path, 0, 60, Options{CheckpointBytes: 1 << 40, DirectBytes: 1 << 30})
 	var newest *walFile
 	var newestSeq uint64
 	var newestRec record
@@ -404,5 +416,19 @@ func TestTornRecord(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func BenchmarkUpdateSerialNoCheckpoint(b *testing.B) {
+	db := openTest(b, &Options{CheckpointBytes: 1 << 40})
+	value := make([]byte, benchValueSize)
+	b.SetBytes(benchValueSize)
+	i := 0
+	for b.Loop() {
+		key := fmt.Appendf(nil, "k%09d", i)
+		i++
+		if err := db.Update(context.Background(), func(tx storage.Tx) error { return tx.Put(key, value) }); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
