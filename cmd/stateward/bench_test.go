@@ -397,9 +397,10 @@ func BenchmarkFloorSDKRoundTrip100KiB(b *testing.B) {
 	})
 }
 
-// BenchmarkFloorBoltCommit100KiB is the store's share: one durable bbolt transaction putting
-// 100 KiB, through the same engine and options the server uses.
-func BenchmarkFloorBoltCommit100KiB(b *testing.B) {
+// BenchmarkFloorStoreCommit100KiB is the store's share: one durable Update putting 100 KiB,
+// through the same engine and options the server uses (a lone writer: one log append and its
+// fdatasync).
+func BenchmarkFloorStoreCommit100KiB(b *testing.B) {
 	db, err := bolt.Open(filepath.Join(b.TempDir(), "floor.db"), nil)
 	if err != nil {
 		b.Fatal(err)

@@ -418,17 +418,3 @@ func TestTornRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-func BenchmarkUpdateSerialNoCheckpoint(b *testing.B) {
-	db := openTest(b, &Options{CheckpointBytes: 1 << 40})
-	value := make([]byte, benchValueSize)
-	b.SetBytes(benchValueSize)
-	i := 0
-	for b.Loop() {
-		key := fmt.Appendf(nil, "k%09d", i)
-		i++
-		if err := db.Update(context.Background(), func(tx storage.Tx) error { return tx.Put(key, value) }); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
