@@ -256,7 +256,7 @@ func (w *wal) append(seq uint64, ops []*entry) error {
 	binary.LittleEndian.PutUint32(b, uint32(len(payload)))
 	binary.LittleEndian.PutUint32(b[4:], recordCRC(wf.gen, payload))
 	// A large batch's buffer is not kept: the log must not pin its memory.
-	if cap(b) <= 4<<20 {
+	if cap(b) <= 1<<20 {
 		w.buf = b
 	} else {
 		w.buf = nil
