@@ -30,8 +30,9 @@ const (
 	// server's: with 4 MiB a 100 MiB upload raised peak RSS by 56 MiB, with 1 MiB by 32 MiB,
 	// and single-writer latency did not change.
 	DefaultCheckpointBytes = 1 << 20
-	// DefaultDirectBytes is about ten 100 KiB state files committed together.
-	DefaultDirectBytes = 1 << 20
+	// DefaultDirectBytes is three 100 KiB state files committed together, or one body segment
+	// with anything else.
+	DefaultDirectBytes = 256 << 10
 	// maxBehind is how many times CheckpointBytes the active log may hold while a checkpoint is
 	// still running before commits wait for it.
 	maxBehind = 2
@@ -76,6 +77,9 @@ type DB struct {
 	// and checkpoint. A published overlay is only ever read: the committer changes clones of
 	// master, and publishes clones of its own (Clone writes to the tree it copies).
 	published atomic.Pointer[view]
+	// marked is the last checkpoint written and the bbolt transaction that wrote it, so that
+	// a View of that transaction need not read the checkpoint record.
+	marked atomic.Pointer[mark]
 
 	mu     sync.Mutex
 	queue  []*call       // updates waiting for the next commit
@@ -94,6 +98,12 @@ type DB struct {
 // view is an overlay together with the last commit it includes.
 type view struct {
 	over *overlay
+	seq  uint64
+}
+
+// mark ties a checkpoint's last commit to the bbolt transaction id that wrote it.
+type mark struct {
+	txid int
 	seq  uint64
 }
 
@@ -209,22 +219,29 @@ func (db *DB) View(ctx context.Context, fn func(storage.Tx) error) error {
 	defer db.observeSince("view", time.Now())
 	for {
 		v := db.published.Load()
-		btx, err := db.db.Begin(false)
-		if err != nil {
+		err := db.db.View(func(btx *bbolt.Tx) error {
+			// A checkpoint that committed between the two loads may hold writes newer than
+			// v: the overlay and bbolt would then not be one snapshot. Load both again.
+			if db.checkpointSeq(btx) > v.seq {
+				return errStale
+			}
+			t := &tx{over: v.over, b: btx.Bucket(bucket)}
+			defer t.unmap()
+			return fn(t)
+		})
+		if !errors.Is(err, errStale) {
 			return err
 		}
-		// A checkpoint that committed between the two loads may hold writes newer than v:
-		// the overlay and bbolt would then not be one snapshot. Load both again.
-		if checkpointSeq(btx) > v.seq {
-			btx.Rollback()
-			continue
-		}
-		t := &tx{over: v.over, b: btx.Bucket(bucket)}
-		err = fn(t)
-		t.unmap()
-		btx.Rollback()
-		return err
 	}
+}
+
+var errStale = errors.New("bolt: overlay older than bbolt's checkpoint")
+
+func (db *DB) checkpointSeq(btx *bbolt.Tx) uint64 {
+	if m := db.marked.Load(); m != nil && m.txid == btx.ID() {
+		return m.seq
+	}
+	return checkpointSeq(btx)
 }
 
 func checkpointSeq(btx *bbolt.Tx) uint64 {
@@ -289,7 +306,7 @@ func (db *DB) commitLoop() {
 			db.mu.Unlock()
 			db.commit(batch)
 		case r := <-db.ckpt:
-			db.finishCheckpoint(r)
+			db.finishCheckpoint(r, true)
 		}
 	}
 }
@@ -298,19 +315,15 @@ func (db *DB) commitLoop() {
 func (db *DB) commit(batch []*call) {
 	// Far behind a running checkpoint: wait for it rather than let the overlay grow.
 	for db.failed == nil && db.running && db.log.activeSize() >= maxBehind*db.limit {
-		db.finishCheckpoint(<-db.ckpt)
+		db.finishCheckpoint(<-db.ckpt, true)
 	}
 	if db.failed != nil {
-		for _, c := range batch {
-			c.result <- db.failed
-		}
+		answer(batch, db.failed)
 		return
 	}
 	btx, err := db.db.Begin(false)
 	if err != nil {
-		for _, c := range batch {
-			c.result <- err
-		}
+		answer(batch, err)
 		return
 	}
 	defer btx.Rollback()
@@ -328,29 +341,34 @@ func (db *DB) commit(batch []*call) {
 	}
 	switch {
 	case len(ops) == 0:
-	case !db.running && size(ops) >= db.direct:
+	case size(ops) >= db.direct:
 		btx.Rollback() // bbolt may need to remap its file, which waits for read transactions
-		err := db.db.Update(func(btx *bbolt.Tx) error { return writeOverlay(btx, over, seq) })
-		if err == nil {
-			err = db.log.reset() // everything it held is in bbolt now
-		}
-		if err != nil {
-			db.failed = err
-			for _, c := range batch {
-				c.result <- err
+		if db.running {
+			// Its older entries must not land in bbolt after this batch's.
+			db.finishCheckpoint(<-db.ckpt, false)
+			if db.failed != nil {
+				answer(batch, db.failed)
+				return
 			}
+		}
+		if err := db.writeBolt(over, seq); err != nil {
+			// bbolt rolled back: the overlay and the log are as they were.
+			answer(batch, err)
 			return
 		}
 		db.master = newOverlay()
 		db.publish(seq)
+		// Everything the log held is in bbolt now. Should rewinding fail, replay skips those
+		// records anyway, but the files' state is unknown: accept nothing more.
+		if err := db.log.reset(); err != nil {
+			db.failed = err
+		}
 	default:
 		if err := db.log.append(seq, ops); err != nil {
 			// The log's state on disk is unknown: accept nothing more (a restart replays what
 			// reached it), and fail the whole batch, whose reads may have seen these writes.
 			db.failed = err
-			for _, c := range batch {
-				c.result <- err
-			}
+			answer(batch, err)
 			return
 		}
 		db.master = over
@@ -367,6 +385,13 @@ func (db *DB) commit(batch []*call) {
 // publish makes master, as of commit seq, what readers see.
 func (db *DB) publish(seq uint64) {
 	db.published.Store(&view{over: db.master.Clone(), seq: seq})
+}
+
+// answer fails every call of batch with err.
+func answer(batch []*call, err error) {
+	for _, c := range batch {
+		c.result <- err
+	}
 }
 
 // run applies one call; a caller that gave up meanwhile must not commit.
@@ -401,7 +426,21 @@ func (db *DB) startCheckpoint() {
 
 // checkpoint writes every entry of v into bbolt in one transaction.
 func (db *DB) checkpoint(v *view) error {
-	return db.db.Update(func(btx *bbolt.Tx) error { return writeOverlay(btx, v.over, v.seq) })
+	return db.writeBolt(v.over, v.seq)
+}
+
+// writeBolt writes every entry of over into bbolt in one transaction, with seq as the last
+// commit bbolt holds, and marks it.
+func (db *DB) writeBolt(over *overlay, seq uint64) error {
+	var txid int
+	err := db.db.Update(func(btx *bbolt.Tx) error {
+		txid = btx.ID()
+		return writeOverlay(btx, over, seq)
+	})
+	if err == nil {
+		db.marked.Store(&mark{txid: txid, seq: seq})
+	}
+	return err
 }
 
 // writeOverlay writes every entry of over into bbolt, with seq as the last commit bbolt holds.
@@ -427,8 +466,9 @@ func size(ops []*entry) int {
 }
 
 // finishCheckpoint drops from the overlay the entries a checkpoint wrote into bbolt, unless a
-// later commit replaced them, and starts the next checkpoint if the log has grown enough.
-func (db *DB) finishCheckpoint(r checkpointed) {
+// later commit replaced them, and, if next, starts the next checkpoint if the log has grown
+// enough.
+func (db *DB) finishCheckpoint(r checkpointed, next bool) {
 	db.running = false
 	if r.err != nil {
 		// bbolt rolled back; the log still has everything, and a restart replays it.
@@ -444,7 +484,7 @@ func (db *DB) finishCheckpoint(r checkpointed) {
 	})
 	db.master = over
 	db.publish(db.published.Load().seq)
-	if db.log.activeSize() >= db.limit {
+	if next && db.log.activeSize() >= db.limit {
 		db.startCheckpoint()
 	}
 }
@@ -453,7 +493,7 @@ func (db *DB) finishCheckpoint(r checkpointed) {
 // bbolt file alone holds the data, and rewinds the log.
 func (db *DB) shutdown() {
 	if db.running {
-		db.finishCheckpoint(<-db.ckpt)
+		db.finishCheckpoint(<-db.ckpt, false)
 	}
 	if db.failed != nil {
 		return

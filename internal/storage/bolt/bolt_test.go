@@ -418,3 +418,30 @@ func TestTornRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPanicInView: a View whose function panics still ends its bbolt read transaction, which
+// would otherwise block Close (and any remap of the file) for good.
+func TestPanicInView(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "panic.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("View did not re-raise the panic")
+			}
+		}()
+		_ = db.View(t.Context(), func(storage.Tx) error { panic("boom") })
+	}()
+	closed := make(chan error, 1)
+	go func() { closed <- db.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close blocked: the panicking View left its read transaction open")
+	}
+}
