@@ -254,9 +254,9 @@ func checkpointSeq(btx *bbolt.Tx) uint64 {
 // Update implements storage.Store. Updates are group-committed: a committer goroutine runs
 // every update queued while the previous commit was in flight, each against the writes of the
 // ones before it, and logs their writes in one record with one sync (or, from DirectBytes,
-// writes them straight into bbolt). A lone writer commits at
-// once, with no timer to wait out. A function that fails has its own writes dropped and gets
-// its error; the others are unaffected. Functions run once.
+// writes them straight into bbolt). A lone writer commits at once, with no timer to wait out.
+// A function that fails has its own writes dropped and gets its error; the others are
+// unaffected. Functions run once.
 func (db *DB) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err

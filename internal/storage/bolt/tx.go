@@ -58,6 +58,15 @@ func (t *tx) Get(key []byte) ([]byte, error) {
 	return t.boltValue(k, v), nil
 }
 
+// has reports whether key has a value, without resolving (and mapping) a large one.
+func (t *tx) has(key []byte) bool {
+	if e, ok := t.over.Get(&entry{key: key}); ok {
+		return !e.deleted
+	}
+	k, _ := t.b.Cursor().Seek(key)
+	return k != nil && bytes.Equal(k, key)
+}
+
 func (t *tx) Put(key, value []byte) error {
 	if !t.writable {
 		return errReadOnly
@@ -71,7 +80,7 @@ func (t *tx) Delete(key []byte) error {
 	if !t.writable {
 		return errReadOnly
 	}
-	if _, err := t.Get(key); errors.Is(err, storage.ErrNotFound) {
+	if !t.has(key) {
 		return nil // nothing to hide: no tombstone, nothing logged
 	}
 	t.write(&entry{key: bytes.Clone(key), deleted: true, seq: t.seq})

@@ -15,9 +15,9 @@ import (
 // The write-ahead log makes a commit durable with one fdatasync of one contiguous write, where
 // a bbolt commit needs two syncs of pages scattered over its file. It is two files used in
 // turn: records are appended to the active one while the other's records are checkpointed into
-// bbolt; then the other is rewound and becomes active. Files are written full of zeros when
-// created, so appending overwrites blocks that are already allocated and fdatasync has no file
-// metadata to flush.
+// bbolt; then the other is rewound and becomes active. A file is extended with zeros a
+// megabyte ahead of its records (see append), so that most appends overwrite blocks already
+// allocated and their fdatasync has no file metadata to flush.
 //
 // A file starts with a header (magic, generation, CRC) and holds records:
 //
