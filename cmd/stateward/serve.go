@@ -150,7 +150,7 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 	} else if err != nil {
 		return fail(fmt.Errorf("bootstrap: %w", err))
 	}
-	authz := policy.New()
+	authz := policy.NewEngine(nil)
 	srv.keys = kms.New(kms.Config{Store: store, Keyring: kr, Authorizer: authz, Region: c.Region, Logger: log})
 	srv.tables = dynamodb.New(dynamodb.Config{Store: store, Authorizer: authz, Region: c.Region, Logger: log})
 	srv.objects = s3.New(s3.Config{Store: store, Keys: kr, KMS: srv.keys, Authorizer: authz, Region: c.Region, Domain: c.Domain, Logger: log})

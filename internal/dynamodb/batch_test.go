@@ -62,8 +62,8 @@ func TestBatchWriteItem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := env.Authz.last(); got.Action != "dynamodb:BatchWriteItem" || !slices.Contains(got.Conditions["dynamodb:LeadingKeys"], "copied") {
-		t.Errorf("last authorization: %s with LeadingKeys %v", got.Action, got.Conditions["dynamodb:LeadingKeys"])
+	if got := env.Authz.last(); got.Action != "dynamodb:BatchWriteItem" || !slices.Contains(got.Keys["dynamodb:LeadingKeys"], "copied") {
+		t.Errorf("last authorization: %s with LeadingKeys %v", got.Action, got.Keys["dynamodb:LeadingKeys"])
 	}
 	if len(out.UnprocessedItems) != 0 {
 		t.Errorf("UnprocessedItems = %v, want none", out.UnprocessedItems)

@@ -55,13 +55,15 @@ type recordingAuthorizer struct {
 
 func (a *recordingAuthorizer) Authorize(ctx context.Context, req *policy.Request) error {
 	a.mu.Lock()
-	a.reqs = append(a.reqs, *req)
+	rec := *req
+	rec.Caller = identity.RequestFrom(ctx)
+	a.reqs = append(a.reqs, rec)
 	deny := a.deny
 	a.mu.Unlock()
 	if deny != nil && deny(req) {
 		return policy.ErrDenied
 	}
-	return policy.New().Authorize(ctx, req)
+	return policy.NewEngine(nil).Authorize(ctx, req)
 }
 
 func (a *recordingAuthorizer) last() policy.Request {

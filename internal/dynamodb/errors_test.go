@@ -130,15 +130,15 @@ func TestAuthorization(t *testing.T) {
 		t.Helper()
 		req := env.Authz.last()
 		if req.Action != action || req.Resource != resource || req.ResourceAccount != testAccount ||
-			req.PrincipalAccount != testAccount || !req.Root {
+			req.Caller.Principal.AccountID != testAccount || !req.Caller.Principal.IsRoot() {
 			t.Errorf("%s: request %+v", name, req)
 		}
-		got, ok := req.Conditions["dynamodb:LeadingKeys"]
+		got, ok := req.Keys["dynamodb:LeadingKeys"]
 		if (leading == nil) == ok || !slices.Equal(got, leading) {
 			t.Errorf("%s: LeadingKeys = %v (present %v), want %v", name, got, ok, leading)
 		}
-		if req.Conditions["aws:SecureTransport"][0] != "false" {
-			t.Errorf("%s: aws:SecureTransport = %v", name, req.Conditions["aws:SecureTransport"])
+		if req.Caller.SecureTransport {
+			t.Errorf("%s: SecureTransport set on a plain HTTP request", name)
 		}
 	}
 	check("CreateTable", "dynamodb:CreateTable", arn, nil)

@@ -163,13 +163,9 @@ func decode(body []byte, v any) error {
 // authorize asks whether the caller may run the request's operation on resource, owned by
 // account, with the partition key values the request touches as dynamodb:LeadingKeys.
 func (h *Handler) authorize(rq *request, account, resource string, leadingKeys []string) error {
-	req := &policy.Request{
-		PrincipalAccount: rq.caller.AccountID, PrincipalARN: rq.caller.ARN, Root: rq.caller.Root,
-		Action: "dynamodb:" + rq.op, Resource: resource, ResourceAccount: account,
-		Conditions: map[string][]string{"aws:SecureTransport": {strconv.FormatBool(rq.secure)}},
-	}
+	req := &policy.Request{Action: "dynamodb:" + rq.op, Resource: resource, ResourceAccount: account}
 	if leadingKeys != nil {
-		req.Conditions["dynamodb:LeadingKeys"] = leadingKeys
+		req.Keys = map[string][]string{"dynamodb:LeadingKeys": leadingKeys}
 	}
 	if err := h.svc.authz.Authorize(rq.ctx, req); err != nil {
 		return awserr.Wrap(codeAccessDenied, "User: "+rq.caller.ARN+" is not authorized to perform: dynamodb:"+

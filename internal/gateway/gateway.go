@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -205,8 +206,25 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, info *awsprot
 		return caller, err
 	}
 	r.Body = body
-	r = r.WithContext(identity.NewContext(r.Context(), caller))
+	r = r.WithContext(identity.NewContext(r.Context(), &identity.Request{
+		Principal:       caller,
+		SourceIP:        sourceIP(r),
+		SecureTransport: r.TLS != nil,
+		Time:            g.now(),
+		Region:          claim.Region,
+		UserAgent:       r.UserAgent(),
+	}))
 	return caller, fe.ServeAWS(w, r)
+}
+
+// sourceIP is the address of the connection a request came in on. Forwarding headers are not
+// trusted: a client could name any address in them.
+func sourceIP(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }
 
 // guessService names the service of a request that carries no valid credential scope.

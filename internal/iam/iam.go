@@ -50,9 +50,10 @@ type AccessKey struct {
 func (k *AccessKey) Principal() *identity.Principal {
 	p := &identity.Principal{AccountID: k.AccountID, AccessKeyID: k.ID, UserID: k.UserID}
 	if k.UserName == "" {
-		p.Root = true
-		p.ARN = "arn:aws:iam::" + k.AccountID + ":root"
+		p.Type = identity.Root
+		p.ARN = identity.RootARN(k.AccountID)
 	} else {
+		p.Type, p.Name = identity.User, k.UserName
 		p.ARN = "arn:aws:iam::" + k.AccountID + ":user/" + k.UserName
 	}
 	return p

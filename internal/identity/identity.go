@@ -1,35 +1,111 @@
-// Package identity describes the authenticated caller of a request: its account, its ARN and
-// how it proved who it is. The gateway puts one in the request context after authentication;
-// front-ends and the authorizer read it from there.
+// Package identity describes who makes a request and how: the authenticated principal (its
+// account, type, session and MFA facts) and the facts of the request itself (source IP, TLS,
+// time, signed region). The gateway puts one Request in the context after authentication;
+// services and the authorizer read it from there, so every decision sees the same facts.
 package identity
 
 import (
 	"context"
+	"net/netip"
 	"time"
+)
+
+// Type is the kind of principal, with the values of the aws:PrincipalType condition key.
+type Type string
+
+const (
+	Root          Type = "Account" // an account's root user
+	User          Type = "User"
+	AssumedRole   Type = "AssumedRole"
+	FederatedUser Type = "FederatedUser"
 )
 
 // Principal is an authenticated caller.
 type Principal struct {
-	AccountID   string // 12 digits
-	ARN         string // arn:aws:iam::111122223333:root, …:user/alice, arn:aws:sts::…:assumed-role/R/s
-	UserID      string // AIDA…/AROA…:session; the account id for a root user
+	Type      Type
+	AccountID string // 12 digits
+	// ARN is the caller's ARN: arn:aws:iam::111122223333:root, …:user/path/alice, or for a
+	// role session arn:aws:sts::111122223333:assumed-role/Role/session.
+	ARN string
+	// UserID is the unique id: AIDA… for a user, AROA…:session for a role session, the
+	// account id for a root user.
+	UserID string
+	// Name is the user's name, or the role's name for a role session; empty for a root user.
+	Name string
+	// RoleARN is the role a session was assumed from (arn:aws:iam::…:role/path/Role); it is
+	// the aws:PrincipalArn of a role session.
+	RoleARN     string
 	AccessKeyID string
-	Root        bool // the account's root user
-	// SessionToken is set when the caller signed with temporary credentials.
-	SessionToken string
-	// MFAAuthenticatedAt is when the session was created with MFA; zero without MFA.
-	MFAAuthenticatedAt time.Time
+	// Tags are the principal's tags (a user's or role's, plus session tags), the values of
+	// aws:PrincipalTag/<key>.
+	Tags map[string]string
+	// Session is set when the caller signed with temporary credentials.
+	Session *Session
+}
+
+// Session describes temporary credentials.
+type Session struct {
+	ID     string
+	Name   string // RoleSessionName
+	Issued time.Time
+	// Expires is when the credentials stop working.
+	Expires time.Time
+	// MFAAt is when the session's MFA code was checked; zero without MFA.
+	MFAAt          time.Time
+	SourceIdentity string
+}
+
+// IsRoot tells whether p is an account's root user.
+func (p *Principal) IsRoot() bool { return p != nil && p.Type == Root }
+
+// PrincipalARN is the value of aws:PrincipalArn: the role's ARN for a role session, else ARN.
+func (p *Principal) PrincipalARN() string {
+	if p.Type == AssumedRole && p.RoleARN != "" {
+		return p.RoleARN
+	}
+	return p.ARN
+}
+
+// RootARN is the ARN of account's root user.
+func RootARN(account string) string { return "arn:aws:iam::" + account + ":root" }
+
+// Request is what the gateway knows of a request once it has authenticated it.
+type Request struct {
+	Principal *Principal
+	// SourceIP is the address the request came from (aws:SourceIp); invalid when unknown.
+	SourceIP netip.Addr
+	// SecureTransport tells whether the request came over TLS (aws:SecureTransport).
+	SecureTransport bool
+	// Time is when the request arrived (aws:CurrentTime, aws:EpochTime).
+	Time time.Time
+	// Region is the region the request was signed for (aws:RequestedRegion).
+	Region    string
+	UserAgent string
 }
 
 type ctxKey struct{}
 
-// NewContext returns ctx carrying p.
-func NewContext(ctx context.Context, p *Principal) context.Context {
-	return context.WithValue(ctx, ctxKey{}, p)
+// NewContext returns ctx carrying r.
+func NewContext(ctx context.Context, r *Request) context.Context {
+	return context.WithValue(ctx, ctxKey{}, r)
 }
 
-// FromContext returns the principal in ctx, or nil for an anonymous request.
+// RequestFrom returns the request facts in ctx, or nil for an unauthenticated request.
+func RequestFrom(ctx context.Context) *Request {
+	r, _ := ctx.Value(ctxKey{}).(*Request)
+	return r
+}
+
+// FromContext returns the principal in ctx, or nil for an unauthenticated request.
 func FromContext(ctx context.Context) *Principal {
-	p, _ := ctx.Value(ctxKey{}).(*Principal)
-	return p
+	if r := RequestFrom(ctx); r != nil {
+		return r.Principal
+	}
+	return nil
+}
+
+// WithPrincipal returns ctx carrying a request made by p, for calls that do not come through
+// the gateway (tests, the server's own bootstrap).
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return NewContext(ctx, &Request{Principal: p, Time: time.Now()})
 }

@@ -82,7 +82,7 @@ func TestAuthorizationRequests(t *testing.T) {
 			for i, w := range tt.want {
 				g := got[i]
 				if g.Action != w.action || g.Resource != w.resource || g.ResourceAccount != w.account ||
-					g.PrincipalAccount != accountA || !g.Root || g.PrincipalARN != "arn:aws:iam::"+accountA+":root" {
+					g.Caller.Principal.AccountID != accountA || !g.Caller.Principal.IsRoot() || g.Caller.Principal.ARN != "arn:aws:iam::"+accountA+":root" {
 					t.Errorf("request %d = %+v, want %+v", i, g, w)
 				}
 			}
@@ -93,7 +93,7 @@ func TestAuthorizationRequests(t *testing.T) {
 	if _, err := e.A.Encrypt(ctx, &awskms.EncryptInput{KeyId: aws.String(dst), Plaintext: []byte("x"), EncryptionContext: map[string]string{"app": "tf"}}); err != nil {
 		t.Fatal(err)
 	}
-	c := e.authz.requests()[0].Conditions
+	c := e.authz.requests()[0].Keys
 	if strings.Join(c["kms:EncryptionContext:app"], ",") != "tf" || strings.Join(c["kms:EncryptionContextKeys"], ",") != "app" ||
 		strings.Join(c["kms:CallerAccount"], ",") != accountA {
 		t.Errorf("conditions = %v", c)
@@ -104,7 +104,7 @@ func TestAuthorizationRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := e.authz.requests(); len(got) != 1 || got[0].Action != "kms:GenerateDataKey" ||
-		strings.Join(got[0].Conditions["kms:ViaService"], ",") != "s3."+region+".amazonaws.com" {
+		strings.Join(got[0].Keys["kms:ViaService"], ",") != "s3."+region+".amazonaws.com" {
 		t.Errorf("GenerateDataKeyFor asked %+v", got)
 	}
 }

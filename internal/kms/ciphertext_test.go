@@ -117,8 +117,8 @@ func TestMaterialSealedByKMS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{Store: db, Keyring: kr, Authorizer: policy.New(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ctx := identity.NewContext(context.Background(), &identity.Principal{AccountID: "111122223333", Root: true})
+	s := New(Config{Store: db, Keyring: kr, Authorizer: policy.NewEngine(nil), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx := identity.WithPrincipal(context.Background(), &identity.Principal{Type: identity.Root, AccountID: "111122223333"})
 	out, err := s.createKey(ctx, &createKeyInput{})
 	if err != nil {
 		t.Fatal(err)

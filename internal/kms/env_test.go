@@ -50,7 +50,7 @@ const secret = "test-secret-access-key"
 
 // recorder is the real authorizer, with every request recorded and an optional veto.
 type recorder struct {
-	inner *policy.Authorizer
+	inner *policy.Engine
 	mu    sync.Mutex
 	reqs  []policy.Request
 	deny  func(*policy.Request) bool
@@ -58,7 +58,9 @@ type recorder struct {
 
 func (a *recorder) Authorize(ctx context.Context, req *policy.Request) error {
 	a.mu.Lock()
-	a.reqs = append(a.reqs, *req)
+	rec := *req
+	rec.Caller = identity.RequestFrom(ctx)
+	a.reqs = append(a.reqs, rec)
 	deny := a.deny
 	a.mu.Unlock()
 	if deny != nil && deny(req) {
@@ -122,7 +124,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := &env{authz: &recorder{inner: policy.New()}, dataDir: dir,
+	e := &env{authz: &recorder{inner: policy.NewEngine(nil)}, dataDir: dir,
 		clock: &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}}
 	e.svc = kms.New(kms.Config{Store: sealed.New(db, kr), Keyring: kr, Authorizer: e.authz,
 		Region: region, Logger: log, Now: e.clock.Now})
@@ -152,8 +154,8 @@ func (e *env) client(akid string) *awskms.Client {
 
 // as returns ctx carrying the root of account, as the gateway would for a signed request.
 func as(account string) context.Context {
-	return identity.NewContext(context.Background(),
-		&identity.Principal{AccountID: account, ARN: "arn:aws:iam::" + account + ":root", Root: true})
+	return identity.WithPrincipal(context.Background(),
+		&identity.Principal{Type: identity.Root, AccountID: account, ARN: identity.RootARN(account), UserID: account})
 }
 
 // rawCall sends one signed (or, with akid empty, unsigned) KMS request and returns the status,

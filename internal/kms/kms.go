@@ -85,16 +85,13 @@ func caller(ctx context.Context) (*identity.Principal, error) {
 // by account (empty for a key being created).
 func (s *Service) authorize(ctx context.Context, p *identity.Principal, op, resource, account string, conds map[string][]string) error {
 	req := &policy.Request{
-		PrincipalAccount: p.AccountID,
-		PrincipalARN:     p.ARN,
-		Root:             p.Root,
-		Action:           "kms:" + op,
-		Resource:         resource,
-		ResourceAccount:  account,
-		Conditions:       map[string][]string{"kms:CallerAccount": {p.AccountID}},
+		Action:          "kms:" + op,
+		Resource:        resource,
+		ResourceAccount: account,
+		Keys:            map[string][]string{"kms:CallerAccount": {p.AccountID}},
 	}
 	for k, v := range conds {
-		req.Conditions[k] = v
+		req.Keys[k] = v
 	}
 	if err := s.authz.Authorize(ctx, req); err != nil {
 		return errAccessDenied(p.ARN, req.Action, resource, err)

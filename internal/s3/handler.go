@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/stateward/stateward/internal/awserr"
@@ -240,11 +239,7 @@ func (h *Handler) authorize(rq *request, op *operation) error {
 	if rq.caller == nil {
 		return awserr.New(awserr.AccessDenied, "Access Denied")
 	}
-	req := &policy.Request{
-		PrincipalAccount: rq.caller.AccountID, PrincipalARN: rq.caller.ARN, Root: rq.caller.Root,
-		Action: op.action, Resource: "*",
-		Conditions: map[string][]string{"aws:SecureTransport": {strconv.FormatBool(rq.r.TLS != nil)}},
-	}
+	req := &policy.Request{Action: op.action, Resource: "*", Keys: map[string][]string{}}
 	if rq.bucket != "" {
 		req.Resource = "arn:aws:s3:::" + rq.bucket
 		if rq.key != "" {
@@ -255,7 +250,7 @@ func (h *Handler) authorize(rq *request, op *operation) error {
 			if err != nil {
 				if isCode(err, awserr.NoSuchBucket) {
 					// Say "no such bucket" only to callers who could have owned one.
-					if rq.caller.Root {
+					if rq.caller.IsRoot() {
 						return err
 					}
 					return awserr.New(awserr.AccessDenied, "Access Denied")
@@ -268,10 +263,10 @@ func (h *Handler) authorize(rq *request, op *operation) error {
 		req.ResourceAccount = rq.caller.AccountID
 	}
 	if v := rq.r.Header.Get(hdrSSE); v != "" {
-		req.Conditions["s3:x-amz-server-side-encryption"] = []string{v}
+		req.Keys["s3:x-amz-server-side-encryption"] = []string{v}
 	}
 	if p := rq.q.Get("prefix"); p != "" {
-		req.Conditions["s3:prefix"] = []string{p}
+		req.Keys["s3:prefix"] = []string{p}
 	}
 	if err := h.svc.authz.Authorize(rq.ctx, req); err != nil {
 		return awserr.Wrap(awserr.AccessDenied, "Access Denied", err)

@@ -43,8 +43,7 @@ func (h *Handler) ServeAWS(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch action {
 	case "GetCallerIdentity":
-		if err := h.authz.Authorize(r.Context(), &policy.Request{PrincipalAccount: caller.AccountID,
-			PrincipalARN: caller.ARN, Root: caller.Root, Action: "sts:GetCallerIdentity", Resource: "*"}); err != nil {
+		if err := h.authz.Authorize(r.Context(), &policy.Request{Action: "sts:GetCallerIdentity", Resource: "*"}); err != nil {
 			return awserr.Wrap(awserr.AccessDenied, "Access denied", err)
 		}
 		return awsproto.WriteXML(w, http.StatusOK, getCallerIdentityResponse{

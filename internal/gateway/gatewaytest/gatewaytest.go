@@ -28,5 +28,5 @@ func (k Keys) LookupAccessKey(_ context.Context, id string) (string, *identity.P
 
 // Root is the principal of account's root user.
 func Root(account string) identity.Principal {
-	return identity.Principal{AccountID: account, ARN: "arn:aws:iam::" + account + ":root", UserID: account, Root: true}
+	return identity.Principal{Type: identity.Root, AccountID: account, ARN: identity.RootARN(account), UserID: account}
 }
