@@ -176,11 +176,11 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 	}
 	srv.handler = gateway.New(gateway.Config{
 		Keys: keyLookup{identities},
-		Frontends: map[string]gateway.Frontend{
-			"s3":       s3.NewHandler(srv.objects),
-			"sts":      sts.NewHandler(authz),
-			"kms":      kms.NewHandler(srv.keys),
-			"dynamodb": dynamodb.NewHandler(srv.tables),
+		Frontends: []gateway.Frontend{
+			s3.NewHandler(srv.objects),
+			sts.NewHandler(authz),
+			kms.NewHandler(srv.keys),
+			dynamodb.NewHandler(srv.tables),
 		},
 		Logger:  log,
 		Metrics: metrics,

@@ -105,7 +105,7 @@ func newEnv(t testing.TB) *testEnv {
 	authz := &recordingAuthorizer{}
 	svc := dynamodb.New(dynamodb.Config{Store: store, Authorizer: authz, Region: testRegion, Logger: log})
 	gw := gateway.New(gateway.Config{Keys: testKeys, Logger: log,
-		Frontends: map[string]gateway.Frontend{"dynamodb": dynamodb.NewHandler(svc)}})
+		Frontends: []gateway.Frontend{dynamodb.NewHandler(svc)}})
 	ts := httptest.NewServer(gw)
 	t.Cleanup(func() {
 		ts.Close()

@@ -1,7 +1,8 @@
 // Package gateway is stateward's root http.Handler: it gives every request an id, recovers
-// panics, authenticates SigV4, dispatches by the signed credential scope's service to a
-// front-end, renders the front-end's error in that service's wire format, and records logs and
-// metrics. It knows no service.
+// panics, authenticates SigV4, puts the request's identity facts into the context, dispatches
+// by the signed credential scope's service to a front-end, renders the front-end's error
+// (a policy denial included) in that front-end's wire format, and records logs and metrics.
+// It knows no service: front-ends declare what they serve.
 package gateway
 
 import (
@@ -26,13 +27,20 @@ import (
 	"github.com/stateward/stateward/internal/awserr"
 	"github.com/stateward/stateward/internal/awsproto"
 	"github.com/stateward/stateward/internal/identity"
+	"github.com/stateward/stateward/internal/policy"
 	"github.com/stateward/stateward/internal/sigv4"
 )
 
 // Frontend serves one AWS service's wire protocol.
 type Frontend interface {
+	// Service is the SigV4 credential-scope service it serves: "s3", "iam", …
+	Service() string
 	// Protocol is the wire protocol whose error format the gateway renders.
 	Protocol() awsproto.Protocol
+	// TargetPrefix is the X-Amz-Target prefix of a JSON-protocol front-end, such as
+	// "DynamoDB_20120810."; empty for the others. It names the front-end of a request whose
+	// signature cannot be read, so its error is rendered in the format its client expects.
+	TargetPrefix() string
 	// ServeAWS serves an authenticated request. It returns errors rather than writing them;
 	// once it has written a status, an error can only be logged.
 	ServeAWS(w http.ResponseWriter, r *http.Request) error
@@ -46,8 +54,11 @@ type KeyLookup interface {
 
 // Config configures a Gateway; nil fields mean defaults.
 type Config struct {
-	Keys      KeyLookup           // required
-	Frontends map[string]Frontend // by SigV4 service name: "s3", "sts", …
+	Keys KeyLookup // required
+	// Frontends serve the AWS services. Requests that name none of them (unsigned, or with
+	// a scope no front-end serves) are answered in the REST-XML front-end's format, as S3
+	// answers anonymous requests.
+	Frontends []Frontend
 	Logger    *slog.Logger
 	Metrics   *Metrics    // nil: none
 	Ready     func() bool // /readyz; nil: always ready
@@ -57,7 +68,8 @@ type Config struct {
 // Gateway is the root handler.
 type Gateway struct {
 	keys      KeyLookup
-	frontends map[string]Frontend
+	frontends map[string]Frontend // by service
+	fallback  Frontend            // the REST-XML one, if any
 	log       *slog.Logger
 	metrics   *Metrics
 	ready     func() bool
@@ -66,7 +78,13 @@ type Gateway struct {
 
 // New returns a Gateway.
 func New(c Config) *Gateway {
-	g := &Gateway{keys: c.Keys, frontends: c.Frontends, log: c.Logger, metrics: c.Metrics, ready: c.Ready, now: c.Now}
+	g := &Gateway{keys: c.Keys, frontends: map[string]Frontend{}, log: c.Logger, metrics: c.Metrics, ready: c.Ready, now: c.Now}
+	for _, fe := range c.Frontends {
+		g.frontends[fe.Service()] = fe
+		if fe.Protocol() == awsproto.RESTXML && g.fallback == nil {
+			g.fallback = fe
+		}
+	}
 	if g.log == nil {
 		g.log = slog.Default()
 	}
@@ -113,6 +131,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e := classify(err, g.protocol(info.Service, r))
+	var denied *policy.DeniedError
+	if g.metrics != nil && errors.As(err, &denied) {
+		g.metrics.observeDenial(info.Service, denied.Action)
+	}
 	// A client that hangs up mid-request is routine (a cancelled `aws s3 cp`, a timeout on
 	// its side), not a server fault for an operator to chase.
 	level := slog.LevelError
@@ -172,13 +194,9 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, info *awsprot
 	claim, err := sigv4.Parse(r)
 	switch {
 	case errors.Is(err, sigv4.ErrMissingAuth):
-		// Anonymous requests are S3's to refuse (as AccessDenied), unless they name another service.
+		// Every service refuses anonymous callers, here and nowhere else.
 		info.Service = g.guessService(r)
-		fe := g.frontends[info.Service]
-		if fe == nil {
-			return nil, awserr.New(awserr.AccessDenied, "Access Denied")
-		}
-		return nil, fe.ServeAWS(w, r)
+		return nil, errUnauthenticated(g.protocol(info.Service, r))
 	case err != nil:
 		info.Service = g.guessService(r)
 		return nil, err
@@ -227,36 +245,47 @@ func sourceIP(r *http.Request) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
-// guessService names the service of a request that carries no valid credential scope.
+// guessService names the front-end of a request that carries no valid credential scope, by
+// what its wire protocol looks like: a JSON target, or a Query form posted to "/".
 func (g *Gateway) guessService(r *http.Request) string {
 	target := r.Header.Get("X-Amz-Target")
-	switch {
-	case strings.HasPrefix(target, "DynamoDB_"):
-		return "dynamodb"
-	case strings.HasPrefix(target, "TrentService."):
-		return "kms"
-	case strings.HasPrefix(target, "AmazonSSM."):
-		return "ssm"
-	case r.Method == http.MethodPost && r.URL.Path == "/" &&
-		strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"):
-		return "sts"
+	form := r.Method == http.MethodPost && r.URL.Path == "/" &&
+		strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
+	var query string
+	for name, fe := range g.frontends {
+		if p := fe.TargetPrefix(); p != "" && strings.HasPrefix(target, p) {
+			return name
+		}
+		if form && fe.Protocol() == awsproto.Query && (query == "" || name < query) {
+			query = name
+		}
 	}
-	return "s3"
+	if query != "" {
+		return query
+	}
+	if g.fallback != nil {
+		return g.fallback.Service()
+	}
+	return ""
 }
 
+// protocol is the wire protocol of service's front-end; REST-XML when there is none.
 func (g *Gateway) protocol(service string, r *http.Request) awsproto.Protocol {
 	if fe := g.frontends[service]; fe != nil {
 		return fe.Protocol()
 	}
-	switch service {
-	case "dynamodb":
-		return awsproto.JSON10
-	case "kms", "ssm":
-		return awsproto.JSON11
-	case "sts", "iam":
-		return awsproto.Query
-	}
 	return awsproto.RESTXML
+}
+
+// errUnauthenticated is how each protocol's services refuse a request without credentials.
+func errUnauthenticated(p awsproto.Protocol) error {
+	switch p {
+	case awsproto.RESTXML:
+		return awserr.New(awserr.AccessDenied, "Access Denied")
+	case awsproto.JSON10:
+		return awserr.New("MissingAuthenticationTokenException", "Request is missing Authentication Token")
+	}
+	return awserr.New(awserr.MissingAuthenticationToken, "Request is missing Authentication Token")
 }
 
 // clientGone tells whether err came from the client closing its connection.
@@ -272,6 +301,15 @@ func classify(err error, p awsproto.Protocol) *awserr.Error {
 	}
 	s3 := p == awsproto.RESTXML
 	json := p == awsproto.JSON10 || p == awsproto.JSON11
+	// A policy denial, from whichever service decided it: S3 and the Query services answer
+	// AccessDenied (403), the JSON services AccessDeniedException.
+	var denied *policy.DeniedError
+	if errors.As(err, &denied) {
+		if json {
+			return awserr.Wrap("AccessDeniedException", denied.Message(), err)
+		}
+		return awserr.Wrap(awserr.AccessDenied, denied.Message(), err)
+	}
 	pick := func(s3Code, queryCode, jsonCode string) string {
 		switch {
 		case s3:
@@ -371,6 +409,7 @@ func newRequestID() string {
 type Metrics struct {
 	handler  http.Handler // serves /metrics
 	requests *prometheus.CounterVec
+	denials  *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	storeTx  *prometheus.HistogramVec
 }
@@ -383,6 +422,8 @@ func NewMetrics() *Metrics {
 		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "stateward_requests_total",
 			Help: "Requests by service, operation and HTTP status."}, []string{"service", "operation", "status"}),
+		denials: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "stateward_authorization_denials_total",
+			Help: "Requests refused by the policy engine, by service and the action denied."}, []string{"service", "action"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "stateward_request_duration_seconds",
 			Help: "Request latency by service and operation.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)},
 			[]string{"service", "operation"}),
@@ -390,7 +431,7 @@ func NewMetrics() *Metrics {
 			Help: "Store transaction latency by kind (view, update, checkpoint).", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)},
 			[]string{"kind"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.storeTx,
+	reg.MustRegister(m.requests, m.denials, m.latency, m.storeTx,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -401,6 +442,13 @@ func (m *Metrics) observeRequest(service, op string, status int, d time.Duration
 	}
 	m.requests.WithLabelValues(service, op, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(service, op).Observe(d.Seconds())
+}
+
+func (m *Metrics) observeDenial(service, action string) {
+	if service == "" {
+		service = "unknown"
+	}
+	m.denials.WithLabelValues(service, action).Inc()
 }
 
 // ObserveStore records one store transaction; it fits bolt.Options.Observe.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,13 +23,19 @@ import (
 	"github.com/stateward/stateward/internal/awsproto"
 	"github.com/stateward/stateward/internal/gateway/gatewaytest"
 	"github.com/stateward/stateward/internal/identity"
+	"github.com/stateward/stateward/internal/policy"
 )
 
-// fakeFrontend serves by path: /panic panics, /fail returns an error, anything else echoes
-// the caller's ARN.
-type fakeFrontend struct{ p awsproto.Protocol }
+// fakeFrontend serves by path: /panic panics, /fail returns an error, /deny a policy denial,
+// anything else echoes the caller's ARN.
+type fakeFrontend struct {
+	service, prefix string
+	p               awsproto.Protocol
+}
 
+func (f fakeFrontend) Service() string             { return f.service }
 func (f fakeFrontend) Protocol() awsproto.Protocol { return f.p }
+func (f fakeFrontend) TargetPrefix() string        { return f.prefix }
 
 func (f fakeFrontend) ServeAWS(w http.ResponseWriter, r *http.Request) error {
 	switch r.URL.Path {
@@ -36,6 +43,9 @@ func (f fakeFrontend) ServeAWS(w http.ResponseWriter, r *http.Request) error {
 		panic("boom")
 	case "/fail":
 		return awserr.New(awserr.NoSuchKey, "The specified key does not exist.")
+	case "/deny":
+		return fmt.Errorf("wrapped: %w", &policy.DeniedError{PrincipalARN: "arn:aws:iam::111122223333:user/bob",
+			Action: f.service + ":Act", Resource: "arn:aws:" + f.service + ":::thing", Reason: policy.NoIdentityAllow})
 	case "/gone":
 		// Streams until the client hangs up, as a GET of a large object does.
 		w.WriteHeader(http.StatusOK)
@@ -64,7 +74,8 @@ func newTestGateway(t *testing.T) *httptest.Server { return newLoggingGateway(t,
 func newLoggingGateway(t *testing.T, log io.Writer) *httptest.Server {
 	g := New(Config{
 		Keys:      gatewaytest.Keys{Secret: "secret", Principals: map[string]identity.Principal{"AKIDTEST": gatewaytest.Root("111122223333")}},
-		Frontends: map[string]Frontend{"s3": fakeFrontend{awsproto.RESTXML}, "dynamodb": fakeFrontend{awsproto.JSON10}, "sts": fakeFrontend{awsproto.Query}},
+		Frontends: []Frontend{fakeFrontend{"s3", "", awsproto.RESTXML}, fakeFrontend{"dynamodb", "DynamoDB_20120810.", awsproto.JSON10},
+			fakeFrontend{"sts", "", awsproto.Query}},
 		Logger:    slog.New(slog.NewTextHandler(log, nil)),
 		Metrics:   NewMetrics(),
 	})
@@ -104,6 +115,24 @@ func TestGateway(t *testing.T) {
 		{"readyz", func() *http.Request { r, _ := http.NewRequest("GET", ts.URL+"/readyz", nil); return r }, 200, "ready", nil},
 		{"anonymous S3 is AccessDenied XML", func() *http.Request { r, _ := http.NewRequest("GET", ts.URL+"/bucket/key", nil); return r },
 			403, "<Code>AccessDenied</Code>", map[string]string{"Content-Type": "application/xml"}},
+		{"anonymous DynamoDB is refused in JSON 1.0", func() *http.Request {
+			r, _ := http.NewRequest("POST", ts.URL+"/", strings.NewReader("{}"))
+			r.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+			return r
+		}, 400, `"__type":"com.amazonaws.dynamodb.v20120810#MissingAuthenticationTokenException"`, nil},
+		{"anonymous Query is refused in Query XML", func() *http.Request {
+			r, _ := http.NewRequest("POST", ts.URL+"/", strings.NewReader("Action=GetCallerIdentity&Version=2011-06-15"))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		}, 403, "<Code>MissingAuthenticationToken</Code>", nil},
+		{"S3 denial is AccessDenied with AWS's message", func() *http.Request { return signed(t, "GET", ts.URL+"/deny", "s3", "secret", "") },
+			403, "<Code>AccessDenied</Code><Message>User: arn:aws:iam::111122223333:user/bob is not authorized to perform: s3:Act on resource: arn:aws:s3:::thing because no identity-based policy allows the s3:Act action</Message>", nil},
+		{"JSON denial is AccessDeniedException", func() *http.Request {
+			r := signed(t, "POST", ts.URL+"/deny", "dynamodb", "secret", "{}")
+			return r
+		}, 400, `"__type":"com.amazonaws.dynamodb.v20120810#AccessDeniedException","message":"User: arn:aws:iam::111122223333:user/bob is not authorized to perform: dynamodb:Act`, nil},
+		{"Query denial is AccessDenied", func() *http.Request { return signed(t, "POST", ts.URL+"/deny", "sts", "secret", "") },
+			403, "<Code>AccessDenied</Code><Message>User: arn:aws:iam::111122223333:user/bob is not authorized to perform: sts:Act", nil},
 		{"signed request reaches the front-end as its principal", func() *http.Request { return signed(t, "GET", ts.URL+"/bucket/key", "s3", "secret", "") },
 			200, "arn:aws:iam::111122223333:root", nil},
 		{"wrong secret", func() *http.Request { return signed(t, "GET", ts.URL+"/bucket/key", "s3", "wrong", "") },
@@ -214,18 +243,21 @@ func TestClientHangupIsNotAnError(t *testing.T) {
 
 func TestMetrics(t *testing.T) {
 	ts := newTestGateway(t)
-	resp, err := http.DefaultClient.Do(signed(t, "GET", ts.URL+"/fail", "s3", "secret", ""))
-	if err != nil {
-		t.Fatal(err)
+	for _, path := range []string{"/fail", "/deny", "/deny"} {
+		resp, err := http.DefaultClient.Do(signed(t, "GET", ts.URL+path, "s3", "secret", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
 	}
-	resp.Body.Close()
-	resp, err = http.Get(ts.URL + "/metrics")
+	resp, err := http.Get(ts.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{`stateward_requests_total{operation="",service="s3",status="404"} 1`,
+		`stateward_authorization_denials_total{action="s3:Act",service="s3"} 2`,
 		"stateward_request_duration_seconds_bucket", "go_goroutines"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q", want)

@@ -130,7 +130,7 @@ func newEnv(t testing.TB) *env {
 		Region: region, Logger: log, Now: e.clock.Now})
 	ts := httptest.NewServer(gateway.New(gateway.Config{
 		Keys:      gatewaytest.Keys{Secret: secret, Principals: principals},
-		Frontends: map[string]gateway.Frontend{"kms": kms.NewHandler(e.svc)},
+		Frontends: []gateway.Frontend{kms.NewHandler(e.svc)},
 		Logger:    log,
 	}))
 	t.Cleanup(func() {

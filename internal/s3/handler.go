@@ -21,6 +21,12 @@ func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 // Protocol is S3's REST-XML.
 func (h *Handler) Protocol() awsproto.Protocol { return awsproto.RESTXML }
 
+// Service is the SigV4 scope S3 is signed for.
+func (h *Handler) Service() string { return "s3" }
+
+// TargetPrefix is empty: S3 routes by method and path.
+func (h *Handler) TargetPrefix() string { return "" }
+
 // request is one decoded S3 call.
 type request struct {
 	w      http.ResponseWriter

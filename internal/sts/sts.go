@@ -29,6 +29,12 @@ func NewHandler(authz Authorizer) *Handler { return &Handler{authz: authz} }
 // Protocol is the AWS Query protocol.
 func (h *Handler) Protocol() awsproto.Protocol { return awsproto.Query }
 
+// Service is the SigV4 scope STS is signed for.
+func (h *Handler) Service() string { return "sts" }
+
+// TargetPrefix is empty: the Query protocol names its operation in the form.
+func (h *Handler) TargetPrefix() string { return "" }
+
 // ServeAWS serves one STS call.
 func (h *Handler) ServeAWS(w http.ResponseWriter, r *http.Request) error {
 	form, err := awsproto.ParseForm(r)
