@@ -73,11 +73,11 @@ func newTestGateway(t *testing.T) *httptest.Server { return newLoggingGateway(t,
 
 func newLoggingGateway(t *testing.T, log io.Writer) *httptest.Server {
 	g := New(Config{
-		Keys:      gatewaytest.Keys{Secret: "secret", Principals: map[string]identity.Principal{"AKIDTEST": gatewaytest.Root("111122223333")}},
+		Keys: gatewaytest.Keys{Secret: "secret", Principals: map[string]identity.Principal{"AKIDTEST": gatewaytest.Root("111122223333")}},
 		Frontends: []Frontend{fakeFrontend{"s3", "", awsproto.RESTXML}, fakeFrontend{"dynamodb", "DynamoDB_20120810.", awsproto.JSON10},
 			fakeFrontend{"sts", "", awsproto.Query}},
-		Logger:    slog.New(slog.NewTextHandler(log, nil)),
-		Metrics:   NewMetrics(),
+		Logger:  slog.New(slog.NewTextHandler(log, nil)),
+		Metrics: NewMetrics(),
 	})
 	ts := httptest.NewServer(g)
 	t.Cleanup(ts.Close)
