@@ -30,7 +30,6 @@ type Document struct {
 type Statement struct {
 	Sid    string
 	Effect string // "Allow" or "Deny"
-	raw    map[string]json.RawMessage
 }
 
 // SyntaxError is a document refused on parsing or validation. Msg names what is wrong, as
@@ -54,5 +53,37 @@ func Parse(text string, k Kind) (*Document, error) {
 	if len(raw.Statement) == 0 {
 		return nil, &SyntaxError{Msg: "Missing required field Statement"}
 	}
+	var stmts []map[string]json.RawMessage
+	if err := json.Unmarshal(raw.Statement, &stmts); err != nil {
+		var one map[string]json.RawMessage
+		if err := json.Unmarshal(raw.Statement, &one); err != nil {
+			return nil, &SyntaxError{Msg: "Syntax errors in policy."}
+		}
+		stmts = append(stmts, one)
+	}
+	if len(stmts) == 0 {
+		return nil, &SyntaxError{Msg: "Missing required field Statement"}
+	}
+	for _, st := range stmts {
+		var effect string
+		if err := json.Unmarshal(st["Effect"], &effect); err != nil || (effect != "Allow" && effect != "Deny") {
+			return nil, &SyntaxError{Msg: "Invalid effect: statements need Effect Allow or Deny"}
+		}
+		if st["Action"] == nil && st["NotAction"] == nil {
+			return nil, &SyntaxError{Msg: "Missing required field Action"}
+		}
+		if k != IdentityKind && st["Principal"] == nil && st["NotPrincipal"] == nil {
+			return nil, &SyntaxError{Msg: "Missing required field Principal"}
+		}
+		if k != TrustKind && st["Resource"] == nil && st["NotResource"] == nil {
+			return nil, &SyntaxError{Msg: "Missing required field Resource"}
+		}
+	}
 	return &Document{Version: raw.Version, ID: raw.ID, Text: text}, nil
 }
+
+// ParseCached is Parse for texts that recur (a bucket's or key's policy, read on every
+// request): each text is parsed once. Errors are not kept.
+//
+// Placeholder: parses every time.
+func ParseCached(text string, k Kind) (*Document, error) { return Parse(text, k) }

@@ -10,7 +10,7 @@ func Evaluate(r *Request, pp *PrincipalPolicies) Result {
 		return Result{Decision: Allowed}
 	}
 	p := r.Caller.Principal
-	if p.IsRoot() && (r.ResourceAccount == "" || r.ResourceAccount == p.AccountID) && !r.ResourcePolicyRequired {
+	if p.IsRoot() && (r.ResourceAccount == "" || r.ResourceAccount == p.AccountID) {
 		return Result{Decision: Allowed}
 	}
 	if r.ResourceAccount != "" && r.ResourceAccount != p.AccountID {
