@@ -64,7 +64,7 @@ func (a *recorder) Authorize(ctx context.Context, req *policy.Request) error {
 	deny := a.deny
 	a.mu.Unlock()
 	if deny != nil && deny(req) {
-		return policy.ErrDenied
+		return &policy.DeniedError{PrincipalARN: rec.Caller.Principal.ARN, Action: req.Action, Resource: req.Resource}
 	}
 	return a.inner.Authorize(ctx, req)
 }

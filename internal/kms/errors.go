@@ -1,8 +1,6 @@
 package kms
 
 import (
-	"fmt"
-
 	"github.com/stateward/stateward/internal/awserr"
 )
 
@@ -27,16 +25,6 @@ const (
 	CodeAccessDenied         = "AccessDeniedException"
 	CodeDryRun               = "DryRunOperationException"
 )
-
-func errMissingAuth() error {
-	return awserr.New(awserr.MissingAuthenticationToken, "Request is missing Authentication Token")
-}
-
-func errAccessDenied(principal, action, resource string, cause error) error {
-	return awserr.Wrap(CodeAccessDenied, fmt.Sprintf(
-		"User: %s is not authorized to perform: %s on resource: %s because no identity-based policy allows the %s action",
-		principal, action, resource, action), cause)
-}
 
 func errKeyNotFound(arn string) error {
 	return awserr.Newf(CodeNotFound, "Key '%s' does not exist", arn)

@@ -352,7 +352,7 @@ func TestScheduleAndCancelKeyDeletion(t *testing.T) {
 			return err
 		},
 		"PutKeyPolicy": func() error {
-			_, err := e.A.PutKeyPolicy(ctx, &awskms.PutKeyPolicyInput{KeyId: aws.String(id), Policy: aws.String(`{"Statement":[{"Effect":"Deny"}]}`)})
+			_, err := e.A.PutKeyPolicy(ctx, &awskms.PutKeyPolicyInput{KeyId: aws.String(id), Policy: aws.String(`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*"}]}`)})
 			return err
 		},
 	}

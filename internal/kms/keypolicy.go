@@ -2,9 +2,10 @@ package kms
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 
 	"github.com/stateward/stateward/internal/awserr"
+	"github.com/stateward/stateward/internal/policy"
 	"github.com/stateward/stateward/internal/storage"
 )
 
@@ -15,23 +16,17 @@ func defaultKeyPolicy(account string) string {
 		account + `:root"},"Action":"kms:*","Resource":"*"}]}`
 }
 
-// validatePolicy accepts a JSON policy document with a Statement; the authorizer evaluates it.
+// validatePolicy checks a key policy with the policy language the authorizer enforces.
 func validatePolicy(p string) error {
 	if len(p) > maxPolicy {
 		return awserr.Newf(CodeLimitExceeded, "The key policy is %d bytes; the limit is %d.", len(p), maxPolicy)
 	}
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(p), &doc); err != nil {
-		return awserr.Wrap(CodeMalformedPolicy, "The policy is not a valid JSON document.", err)
-	}
-	st, ok := doc["Statement"]
-	if !ok {
-		return awserr.New(CodeMalformedPolicy, "The policy has no Statement.")
-	}
-	var one map[string]json.RawMessage
-	var many []map[string]json.RawMessage
-	if json.Unmarshal(st, &one) != nil && (json.Unmarshal(st, &many) != nil || len(many) == 0) {
-		return awserr.New(CodeMalformedPolicy, "The policy's Statement must be a statement or a non-empty list of statements.")
+	if _, err := policy.Parse(p, policy.ResourceKind); err != nil {
+		var se *policy.SyntaxError
+		if errors.As(err, &se) {
+			return awserr.Wrap(CodeMalformedPolicy, se.Msg, err)
+		}
+		return err
 	}
 	return nil
 }

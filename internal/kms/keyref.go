@@ -164,7 +164,7 @@ func (s *Service) resolveRef(ctx context.Context, p *identity.Principal, ref key
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, p, op, k.arn(), k.Account, conds); err != nil {
+	if err := s.authorizeKey(ctx, p, op, k, conds); err != nil {
 		return nil, err
 	}
 	return k, nil

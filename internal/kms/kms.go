@@ -72,18 +72,41 @@ func New(c Config) *Service {
 	return s
 }
 
-// caller returns the authenticated principal of ctx.
+// caller returns the authenticated principal of ctx. The gateway refuses unauthenticated
+// requests; a call from elsewhere without a caller is denied like them.
 func caller(ctx context.Context) (*identity.Principal, error) {
 	p := identity.FromContext(ctx)
 	if p == nil || p.AccountID == "" {
-		return nil, errMissingAuth()
+		return nil, &policy.DeniedError{Reason: policy.Unauthenticated}
 	}
 	return p, nil
 }
 
 // authorize asks the authorizer whether the caller may perform kms:<op> on resource, owned
-// by account (empty for a key being created).
+// by account (empty for a key being created), for calls that name no key (CreateKey,
+// ListKeys, aliases). A denial is returned as it is: the gateway words it.
 func (s *Service) authorize(ctx context.Context, p *identity.Principal, op, resource, account string, conds map[string][]string) error {
+	return s.authz.Authorize(ctx, s.request(p, op, resource, account, conds))
+}
+
+// authorizeKey asks whether the caller may perform kms:<op> on key k. The key policy decides
+// with the caller's IAM policies as KMS does: it must grant the caller, or grant the account
+// (as the default key policy does), which delegates to the account's IAM policies.
+func (s *Service) authorizeKey(ctx context.Context, p *identity.Principal, op string, k *keyRecord, conds map[string][]string) error {
+	req := s.request(p, op, k.arn(), k.Account, conds)
+	doc, err := policy.ParseCached(k.Policy, policy.ResourceKind)
+	if err != nil {
+		// Stored before key policies were enforced and unreadable now: fail closed.
+		return fmt.Errorf("kms: key policy of %s: %w", k.arn(), err)
+	}
+	req.ResourcePolicy, req.ResourcePolicyRequired = doc, true
+	for _, t := range k.Tags {
+		req.Keys["aws:ResourceTag/"+t.Key] = []string{t.Value}
+	}
+	return s.authz.Authorize(ctx, req)
+}
+
+func (s *Service) request(p *identity.Principal, op, resource, account string, conds map[string][]string) *policy.Request {
 	req := &policy.Request{
 		Action:          "kms:" + op,
 		Resource:        resource,
@@ -93,10 +116,7 @@ func (s *Service) authorize(ctx context.Context, p *identity.Principal, op, reso
 	for k, v := range conds {
 		req.Keys[k] = v
 	}
-	if err := s.authz.Authorize(ctx, req); err != nil {
-		return errAccessDenied(p.ARN, req.Action, resource, err)
-	}
-	return nil
+	return req
 }
 
 // newKeyID returns a fresh lowercase RFC 4122 version 4 UUID, the form Terraform's kms_key_id
