@@ -34,7 +34,7 @@ func putSegmentBuffer(b *[]byte) { segmentBuffers.Put(b) }
 // bodies are written segment by segment in short transactions of their own, marked pending
 // until the final transaction commits them.
 type staged struct {
-	part   bodyPart
+	Part   bodyPart
 	inline []byte // the sealed only segment, written by commit
 	wrote  bool   // segments and a pending marker are already in the store
 	buf    *[]byte
@@ -53,14 +53,14 @@ func (st *staged) release() {
 // swept as abandoned (its upload stalled past the sweeper's cutoff): it must not be published.
 func (st *staged) commit(tx storage.Tx) error {
 	if st.inline != nil {
-		return tx.Put(segmentKey(st.part.DataID, 0), st.inline)
+		return tx.Put(segmentKey(st.Part.DataID, 0), st.inline)
 	}
-	if _, err := tx.Get(pendingKey(st.part.DataID)); errors.Is(err, storage.ErrNotFound) {
+	if _, err := tx.Get(pendingKey(st.Part.DataID)); errors.Is(err, storage.ErrNotFound) {
 		return errUploadSwept
 	} else if err != nil {
 		return err
 	}
-	return tx.Delete(pendingKey(st.part.DataID))
+	return tx.Delete(pendingKey(st.Part.DataID))
 }
 
 // errUploadSwept answers an upload whose stored part the sweeper removed as abandoned.
@@ -82,7 +82,7 @@ func (s *Service) stageBody(ctx context.Context, r io.Reader, dataKey []byte, te
 	if err != nil {
 		return nil, err
 	}
-	st := &staged{part: bodyPart{DataID: dataID}}
+	st := &staged{Part: bodyPart{DataID: dataID}}
 	// Pooled: a small PUT would otherwise allocate and zero three segments' worth of memory,
 	// which cost more CPU than hashing its body.
 	curBuf, nextBuf, sealedBuf := getSegmentBuffer(), getSegmentBuffer(), getSegmentBuffer()
@@ -123,8 +123,8 @@ func (s *Service) stageBody(ctx context.Context, r io.Reader, dataKey []byte, te
 			return nil, err
 		}
 		sealed = stream.SealSegment(sealed[:0], cur[:n], index, last)
-		st.part.Size += int64(n)
-		st.part.Segments = index + 1
+		st.Part.Size += int64(n)
+		st.Part.Segments = index + 1
 		if last && index == 0 {
 			st.inline, st.buf, kept = sealed, sealedBuf, true
 			return st, nil
@@ -163,16 +163,16 @@ func (s *Service) writeSegment(ctx context.Context, st *staged, index uint64, se
 	err := s.store.Update(ctx, func(tx storage.Tx) error {
 		if !first {
 			// Swept meanwhile: the upload cannot complete, so do not write more of it.
-			if _, err := tx.Get(pendingKey(st.part.DataID)); errors.Is(err, storage.ErrNotFound) {
+			if _, err := tx.Get(pendingKey(st.Part.DataID)); errors.Is(err, storage.ErrNotFound) {
 				return errUploadSwept
 			} else if err != nil {
 				return err
 			}
 		}
-		if err := storage.PutJSON(tx, pendingKey(st.part.DataID), pendingRecord{Created: now}); err != nil {
+		if err := storage.PutJSON(tx, pendingKey(st.Part.DataID), pendingRecord{Created: now}); err != nil {
 			return err
 		}
-		return tx.Put(segmentKey(st.part.DataID, index), sealed)
+		return tx.Put(segmentKey(st.Part.DataID, index), sealed)
 	})
 	if err == nil {
 		st.wrote = true
@@ -189,12 +189,12 @@ func (s *Service) discard(st *staged) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := s.store.Update(ctx, func(tx storage.Tx) error {
-		if err := deleteSegments(tx, st.part); err != nil {
+		if err := deleteSegments(tx, st.Part); err != nil {
 			return err
 		}
-		return tx.Delete(pendingKey(st.part.DataID))
+		return tx.Delete(pendingKey(st.Part.DataID))
 	}); err != nil {
-		s.log.Warn("discard staged body", "data", st.part.DataID, "err", err)
+		s.log.Warn("discard staged body", "data", st.Part.DataID, "err", err)
 	}
 }
 

@@ -4,12 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/stateward/stateward/internal/awserr"
 	"github.com/stateward/stateward/internal/awsproto"
 	"github.com/stateward/stateward/internal/identity"
-	"github.com/stateward/stateward/internal/policy"
 )
 
 // Handler is the S3 REST-XML front-end.
@@ -38,11 +38,11 @@ type request struct {
 	q      url.Values
 }
 
-// operation is one routed S3 call: its name, the IAM action it needs and how to serve it.
+// operation is one routed S3 call: its name and how to serve it. The service decides what
+// it needs (the IAM action, resource and condition keys) and authorizes it.
 type operation struct {
-	name   string
-	action string
-	serve  func(*Handler, *request) error
+	name  string
+	serve func(*Handler, *request) error
 }
 
 // ServeAWS serves one authenticated S3 request. It splits the raw path itself: the standard
@@ -58,9 +58,6 @@ func (h *Handler) ServeAWS(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	awsproto.SetOperation(rq.ctx, op.name)
-	if err := h.authorize(rq, op); err != nil {
-		return err
-	}
 	return op.serve(h, rq)
 }
 
@@ -126,7 +123,7 @@ func route(method, bucket, key string, q url.Values, hdr http.Header) (*operatio
 	}
 	if bucket == "" {
 		if method == http.MethodGet {
-			return &operation{"ListBuckets", "s3:ListAllMyBuckets", (*Handler).listBuckets}, nil
+			return listBucketsOp, nil
 		}
 		return nil, awserr.New(awserr.MethodNotAllowed, "The specified method is not allowed against this resource.")
 	}
@@ -156,126 +153,82 @@ func route(method, bucket, key string, q url.Values, hdr http.Header) (*operatio
 			return notImpl()
 		}
 	}
-	if has("tagging") {
-		version := ""
-		if has("versionId") {
-			version = "Version"
-		}
-		switch method {
-		case http.MethodGet:
-			return &operation{"GetObjectTagging", "s3:GetObject" + version + "Tagging", (*Handler).getObjectTagging}, nil
-		case http.MethodPut:
-			return &operation{"PutObjectTagging", "s3:PutObject" + version + "Tagging", (*Handler).putObjectTagging}, nil
-		case http.MethodDelete:
-			return &operation{"DeleteObjectTagging", "s3:DeleteObject" + version + "Tagging", (*Handler).deleteObjectTagging}, nil
-		}
-		return nil, awserr.New(awserr.MethodNotAllowed, "The specified method is not allowed against this resource.")
+	sub := ""
+	switch {
+	case has("tagging"):
+		sub = "tagging"
+	case method == http.MethodHead:
+	case (method == http.MethodPut && has("partNumber")) || has("uploadId"):
+		sub = "upload"
+	case method == http.MethodPost && has("uploads"):
+		sub = "uploads"
 	}
-	switch method {
-	case http.MethodPut:
-		if has("uploadId") || has("partNumber") {
-			if hdr.Get("X-Amz-Copy-Source") != "" {
-				return &operation{"UploadPartCopy", "s3:PutObject", (*Handler).uploadPartCopy}, nil
-			}
-			return &operation{"UploadPart", "s3:PutObject", (*Handler).uploadPart}, nil
-		}
-		if hdr.Get("X-Amz-Copy-Source") != "" {
-			return &operation{"CopyObject", "s3:PutObject", (*Handler).copyObject}, nil
-		}
-		return &operation{"PutObject", "s3:PutObject", (*Handler).putObject}, nil
-	case http.MethodGet:
-		if has("uploadId") {
-			return &operation{"ListParts", "s3:ListMultipartUploadParts", (*Handler).listParts}, nil
-		}
-		return &operation{"GetObject", getAction(q), (*Handler).getObject}, nil
-	case http.MethodHead:
-		return &operation{"HeadObject", getAction(q), (*Handler).getObject}, nil
-	case http.MethodDelete:
-		if has("uploadId") {
-			return &operation{"AbortMultipartUpload", "s3:AbortMultipartUpload", (*Handler).abortUpload}, nil
-		}
-		if has("versionId") {
-			return &operation{"DeleteObject", "s3:DeleteObjectVersion", (*Handler).deleteObject}, nil
-		}
-		return &operation{"DeleteObject", "s3:DeleteObject", (*Handler).deleteObject}, nil
-	case http.MethodPost:
-		if has("uploads") {
-			return &operation{"CreateMultipartUpload", "s3:PutObject", (*Handler).createUpload}, nil
-		}
-		if has("uploadId") {
-			return &operation{"CompleteMultipartUpload", "s3:PutObject", (*Handler).completeUpload}, nil
-		}
+	name := method
+	if sub != "" {
+		name += " " + sub
+	}
+	if method == http.MethodPut && sub != "tagging" && hdr.Get("X-Amz-Copy-Source") != "" {
+		name += " copy"
+	}
+	if op, ok := objectOps[name]; ok {
+		return op, nil
 	}
 	return nil, awserr.New(awserr.MethodNotAllowed, "The specified method is not allowed against this resource.")
 }
 
-func getAction(q url.Values) string {
-	if q.Get("versionId") != "" {
-		return "s3:GetObjectVersion"
+// listBucketsOp is the one call on the service itself.
+var listBucketsOp = &operation{"ListBuckets", (*Handler).listBuckets}
+
+// objectOps route object requests by method and sub-resource ("tagging", "upload" for an
+// uploadId or partNumber, "uploads"), a copy source adding " copy".
+var objectOps = map[string]*operation{
+	"PUT":             {"PutObject", (*Handler).putObject},
+	"PUT copy":        {"CopyObject", (*Handler).copyObject},
+	"PUT upload":      {"UploadPart", (*Handler).uploadPart},
+	"PUT upload copy": {"UploadPartCopy", (*Handler).uploadPartCopy},
+	"GET":             {"GetObject", (*Handler).getObject},
+	"HEAD":            {"HeadObject", (*Handler).getObject},
+	"DELETE":          {"DeleteObject", (*Handler).deleteObject},
+	"GET upload":      {"ListParts", (*Handler).listParts},
+	"DELETE upload":   {"AbortMultipartUpload", (*Handler).abortUpload},
+	"POST uploads":    {"CreateMultipartUpload", (*Handler).createUpload},
+	"POST upload":     {"CompleteMultipartUpload", (*Handler).completeUpload},
+	"GET tagging":     {"GetObjectTagging", (*Handler).getObjectTagging},
+	"PUT tagging":     {"PutObjectTagging", (*Handler).putObjectTagging},
+	"DELETE tagging":  {"DeleteObjectTagging", (*Handler).deleteObjectTagging},
+}
+
+// Operations names every operation the front-end serves.
+func (h *Handler) Operations() []string {
+	names := []string{listBucketsOp.name}
+	for _, table := range []map[string]*operation{bucketOps, objectOps} {
+		for _, op := range table {
+			names = append(names, op.name)
+		}
 	}
-	return "s3:GetObject"
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 var bucketOps = map[string]*operation{
-	"PUT ":                     {"CreateBucket", "s3:CreateBucket", (*Handler).createBucket},
-	"HEAD ":                    {"HeadBucket", "s3:ListBucket", (*Handler).headBucket},
-	"DELETE ":                  {"DeleteBucket", "s3:DeleteBucket", (*Handler).deleteBucket},
-	"GET ":                     {"ListObjects", "s3:ListBucket", (*Handler).listObjectsV1},
-	"GET list-type=2":          {"ListObjectsV2", "s3:ListBucket", (*Handler).listObjectsV2},
-	"GET location":             {"GetBucketLocation", "s3:GetBucketLocation", (*Handler).getLocation},
-	"GET versioning":           {"GetBucketVersioning", "s3:GetBucketVersioning", (*Handler).getVersioning},
-	"PUT versioning":           {"PutBucketVersioning", "s3:PutBucketVersioning", (*Handler).putVersioning},
-	"GET encryption":           {"GetBucketEncryption", "s3:GetEncryptionConfiguration", (*Handler).getEncryption},
-	"PUT encryption":           {"PutBucketEncryption", "s3:PutEncryptionConfiguration", (*Handler).putEncryption},
-	"DELETE encryption":        {"DeleteBucketEncryption", "s3:PutEncryptionConfiguration", (*Handler).deleteEncryption},
-	"GET policy":               {"GetBucketPolicy", "s3:GetBucketPolicy", (*Handler).getPolicy},
-	"PUT policy":               {"PutBucketPolicy", "s3:PutBucketPolicy", (*Handler).putPolicy},
-	"DELETE policy":            {"DeleteBucketPolicy", "s3:DeleteBucketPolicy", (*Handler).deletePolicy},
-	"GET publicAccessBlock":    {"GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock", (*Handler).getPublicAccessBlock},
-	"PUT publicAccessBlock":    {"PutPublicAccessBlock", "s3:PutBucketPublicAccessBlock", (*Handler).putPublicAccessBlock},
-	"DELETE publicAccessBlock": {"DeletePublicAccessBlock", "s3:PutBucketPublicAccessBlock", (*Handler).deletePublicAccessBlock},
-	"GET versions":             {"ListObjectVersions", "s3:ListBucketVersions", (*Handler).listVersions},
-	"GET uploads":              {"ListMultipartUploads", "s3:ListBucketMultipartUploads", (*Handler).listUploads},
-	"POST delete":              {"DeleteObjects", "s3:DeleteObject", (*Handler).deleteObjects},
-}
-
-// authorize asks the authorizer whether the caller may run op. The resource's account is its
-// bucket's owner; a bucket that does not exist yet belongs to no one.
-func (h *Handler) authorize(rq *request, op *operation) error {
-	if rq.caller == nil {
-		return awserr.New(awserr.AccessDenied, "Access Denied")
-	}
-	req := &policy.Request{Action: op.action, Resource: "*", Keys: map[string][]string{}}
-	if rq.bucket != "" {
-		req.Resource = "arn:aws:s3:::" + rq.bucket
-		if rq.key != "" {
-			req.Resource += "/" + rq.key
-		}
-		if op.name != "CreateBucket" {
-			b, err := h.svc.bucket(rq.ctx, rq.bucket)
-			if err != nil {
-				if isCode(err, awserr.NoSuchBucket) {
-					// Say "no such bucket" only to callers who could have owned one.
-					if rq.caller.IsRoot() {
-						return err
-					}
-					return awserr.New(awserr.AccessDenied, "Access Denied")
-				}
-				return err
-			}
-			req.ResourceAccount = b.Owner
-		}
-	} else {
-		req.ResourceAccount = rq.caller.AccountID
-	}
-	if v := rq.r.Header.Get(hdrSSE); v != "" {
-		req.Keys["s3:x-amz-server-side-encryption"] = []string{v}
-	}
-	if p := rq.q.Get("prefix"); p != "" {
-		req.Keys["s3:prefix"] = []string{p}
-	}
-	if err := h.svc.authz.Authorize(rq.ctx, req); err != nil {
-		return awserr.Wrap(awserr.AccessDenied, "Access Denied", err)
-	}
-	return nil
+	"PUT ":                     {"CreateBucket", (*Handler).createBucket},
+	"HEAD ":                    {"HeadBucket", (*Handler).headBucket},
+	"DELETE ":                  {"DeleteBucket", (*Handler).deleteBucket},
+	"GET ":                     {"ListObjects", (*Handler).listObjectsV1},
+	"GET list-type=2":          {"ListObjectsV2", (*Handler).listObjectsV2},
+	"GET location":             {"GetBucketLocation", (*Handler).getLocation},
+	"GET versioning":           {"GetBucketVersioning", (*Handler).getVersioning},
+	"PUT versioning":           {"PutBucketVersioning", (*Handler).putVersioning},
+	"GET encryption":           {"GetBucketEncryption", (*Handler).getEncryption},
+	"PUT encryption":           {"PutBucketEncryption", (*Handler).putEncryption},
+	"DELETE encryption":        {"DeleteBucketEncryption", (*Handler).deleteEncryption},
+	"GET policy":               {"GetBucketPolicy", (*Handler).getPolicy},
+	"PUT policy":               {"PutBucketPolicy", (*Handler).putPolicy},
+	"DELETE policy":            {"DeleteBucketPolicy", (*Handler).deletePolicy},
+	"GET publicAccessBlock":    {"GetPublicAccessBlock", (*Handler).getPublicAccessBlock},
+	"PUT publicAccessBlock":    {"PutPublicAccessBlock", (*Handler).putPublicAccessBlock},
+	"DELETE publicAccessBlock": {"DeletePublicAccessBlock", (*Handler).deletePublicAccessBlock},
+	"GET versions":             {"ListObjectVersions", (*Handler).listVersions},
+	"GET uploads":              {"ListMultipartUploads", (*Handler).listUploads},
+	"POST delete":              {"DeleteObjects", (*Handler).deleteObjects},
 }

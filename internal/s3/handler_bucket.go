@@ -2,7 +2,6 @@ package s3
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
 
@@ -11,7 +10,7 @@ import (
 )
 
 func (h *Handler) listBuckets(rq *request) error {
-	buckets, err := h.svc.listBuckets(rq.ctx, rq.caller.AccountID)
+	buckets, err := h.svc.ListBuckets(rq.ctx)
 	if err != nil {
 		return err
 	}
@@ -27,7 +26,7 @@ func (h *Handler) createBucket(rq *request) error {
 	if err := decodeOptionalXML(rq.r, &cfg); err != nil {
 		return err
 	}
-	if err := h.svc.createBucket(rq.ctx, rq.caller.AccountID, rq.bucket, cfg.LocationConstraint); err != nil {
+	if err := h.svc.CreateBucket(rq.ctx, rq.bucket, cfg.LocationConstraint); err != nil {
 		return err
 	}
 	rq.w.Header().Set("Location", "/"+rq.bucket)
@@ -51,7 +50,7 @@ func decodeOptionalXML(r *http.Request, v any) error {
 }
 
 func (h *Handler) headBucket(rq *request) error {
-	b, err := h.svc.bucket(rq.ctx, rq.bucket)
+	b, err := h.svc.HeadBucket(rq.ctx, rq.bucket)
 	if err != nil {
 		return err
 	}
@@ -61,19 +60,14 @@ func (h *Handler) headBucket(rq *request) error {
 }
 
 func (h *Handler) deleteBucket(rq *request) error {
-	if err := h.svc.deleteBucket(rq.ctx, rq.bucket); err != nil {
-		return err
-	}
-	rq.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return h.noContent(rq, h.svc.DeleteBucket(rq.ctx, rq.bucket))
 }
 
 func (h *Handler) getLocation(rq *request) error {
-	b, err := h.svc.bucket(rq.ctx, rq.bucket)
+	loc, err := h.svc.GetBucketLocation(rq.ctx, rq.bucket)
 	if err != nil {
 		return err
 	}
-	loc := b.Region
 	if loc == "us-east-1" {
 		loc = "" // as S3 reports its oldest region
 	}
@@ -81,11 +75,11 @@ func (h *Handler) getLocation(rq *request) error {
 }
 
 func (h *Handler) getVersioning(rq *request) error {
-	b, err := h.svc.bucket(rq.ctx, rq.bucket)
+	status, err := h.svc.GetBucketVersioning(rq.ctx, rq.bucket)
 	if err != nil {
 		return err
 	}
-	return awsproto.WriteXML(rq.w, http.StatusOK, versioningConfiguration{Xmlns: xmlns, Status: b.Versioning})
+	return awsproto.WriteXML(rq.w, http.StatusOK, versioningConfiguration{Xmlns: xmlns, Status: status})
 }
 
 func (h *Handler) putVersioning(rq *request) error {
@@ -93,27 +87,16 @@ func (h *Handler) putVersioning(rq *request) error {
 	if err := awsproto.DecodeXML(rq.r.Body, awsproto.MaxXMLBody, &cfg); err != nil {
 		return err
 	}
-	if cfg.Status != "Enabled" && cfg.Status != "Suspended" {
-		return awserr.New(awserr.MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema.")
-	}
 	if cfg.MFADelete == "Enabled" {
 		return awserr.New(awserr.NotImplemented, "MFA Delete is not supported.")
 	}
-	return h.ok(rq, h.svc.updateBucket(rq.ctx, rq.bucket, func(b *bucketRecord) error {
-		b.Versioning = cfg.Status
-		return nil
-	}))
+	return h.ok(rq, h.svc.PutBucketVersioning(rq.ctx, rq.bucket, cfg.Status))
 }
 
 func (h *Handler) getEncryption(rq *request) error {
-	b, err := h.svc.bucket(rq.ctx, rq.bucket)
+	rule, err := h.svc.GetBucketEncryption(rq.ctx, rq.bucket)
 	if err != nil {
 		return err
-	}
-	// Every bucket encrypts at rest; like S3 since 2023, an unconfigured bucket reports SSE-S3.
-	rule := encryptionRule{Algorithm: "AES256"}
-	if b.Encryption != nil {
-		rule = *b.Encryption
 	}
 	var out serverSideEncryptionConfiguration
 	out.Xmlns = xmlns
@@ -136,40 +119,24 @@ func (h *Handler) putEncryption(rq *request) error {
 		return err
 	}
 	if len(cfg.Rules) != 1 {
-		return awserr.New(awserr.MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema.")
+		return errMalformedXML()
 	}
 	d := cfg.Rules[0].Default
-	switch {
-	case d.SSEAlgorithm == "AES256" && d.KMSMasterKeyID == "":
-	case d.SSEAlgorithm == "aws:kms":
-	default:
-		return awserr.New(awserr.InvalidArgument, "The encryption method specified is not supported").With("ArgumentName", "SSEAlgorithm")
-	}
-	return h.ok(rq, h.svc.updateBucket(rq.ctx, rq.bucket, func(b *bucketRecord) error {
-		b.Encryption = &encryptionRule{Algorithm: d.SSEAlgorithm, KMSMasterKeyID: d.KMSMasterKeyID, BucketKeyEnabled: cfg.Rules[0].BucketKeyEnabled}
-		return nil
-	}))
+	return h.ok(rq, h.svc.PutBucketEncryption(rq.ctx, rq.bucket,
+		EncryptionRule{Algorithm: d.SSEAlgorithm, KMSMasterKeyID: d.KMSMasterKeyID, BucketKeyEnabled: cfg.Rules[0].BucketKeyEnabled}))
 }
 
 func (h *Handler) deleteEncryption(rq *request) error {
-	return h.noContent(rq, h.svc.updateBucket(rq.ctx, rq.bucket, func(b *bucketRecord) error {
-		b.Encryption = nil
-		return nil
-	}))
+	return h.noContent(rq, h.svc.DeleteBucketEncryption(rq.ctx, rq.bucket))
 }
 
-const maxPolicySize = 20 << 10 // S3's bucket policy limit
-
 func (h *Handler) getPolicy(rq *request) error {
-	b, err := h.svc.bucket(rq.ctx, rq.bucket)
+	doc, err := h.svc.GetBucketPolicy(rq.ctx, rq.bucket)
 	if err != nil {
 		return err
 	}
-	if b.Policy == "" {
-		return awserr.New(awserr.NoSuchBucketPolicy, "The bucket policy does not exist").With("BucketName", rq.bucket)
-	}
 	rq.w.Header().Set("Content-Type", "application/json")
-	_, err = io.WriteString(rq.w, b.Policy)
+	_, err = io.WriteString(rq.w, doc)
 	return err
 }
 
@@ -178,72 +145,19 @@ func (h *Handler) putPolicy(rq *request) error {
 	if err != nil {
 		return err
 	}
-	if len(raw) > maxPolicySize {
-		return awserr.New(awserr.MalformedPolicy, "Policies must be less than 20 KB.")
-	}
-	if err := validatePolicy(raw); err != nil {
-		return err
-	}
-	return h.noContent(rq, h.svc.updateBucket(rq.ctx, rq.bucket, func(b *bucketRecord) error {
-		b.Policy = string(raw)
-		return nil
-	}))
-}
-
-// validatePolicy checks a bucket policy's shape; evaluation comes with the policy engine.
-func validatePolicy(raw []byte) error {
-	var doc struct {
-		Version   string          `json:"Version"`
-		Statement json.RawMessage `json:"Statement"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return awserr.Wrap(awserr.MalformedPolicy, "Policies must be valid JSON and the first byte must be '{'", err)
-	}
-	if len(doc.Statement) == 0 {
-		return awserr.New(awserr.MalformedPolicy, "Missing required field Statement")
-	}
-	var stmts []map[string]json.RawMessage
-	if err := json.Unmarshal(doc.Statement, &stmts); err != nil {
-		var one map[string]json.RawMessage
-		if err := json.Unmarshal(doc.Statement, &one); err != nil {
-			return awserr.Wrap(awserr.MalformedPolicy, "Statement must be an object or a list of objects", err)
-		}
-		stmts = append(stmts, one)
-	}
-	for _, st := range stmts {
-		var effect string
-		if err := json.Unmarshal(st["Effect"], &effect); err != nil || (effect != "Allow" && effect != "Deny") {
-			return awserr.New(awserr.MalformedPolicy, "Invalid effect: statements need Effect Allow or Deny")
-		}
-		if st["Action"] == nil && st["NotAction"] == nil {
-			return awserr.New(awserr.MalformedPolicy, "Missing required field Action")
-		}
-		if st["Principal"] == nil && st["NotPrincipal"] == nil {
-			return awserr.New(awserr.MalformedPolicy, "Missing required field Principal")
-		}
-		if st["Resource"] == nil && st["NotResource"] == nil {
-			return awserr.New(awserr.MalformedPolicy, "Missing required field Resource")
-		}
-	}
-	return nil
+	return h.noContent(rq, h.svc.PutBucketPolicy(rq.ctx, rq.bucket, string(raw)))
 }
 
 func (h *Handler) deletePolicy(rq *request) error {
-	return h.noContent(rq, h.svc.updateBucket(rq.ctx, rq.bucket, func(b *bucketRecord) error {
-		b.Policy = ""
-		return nil
-	}))
+	return h.noContent(rq, h.svc.DeleteBucketPolicy(rq.ctx, rq.bucket))
 }
 
 func (h *Handler) getPublicAccessBlock(rq *request) error {
-	b, err := h.svc.bucket(rq.ctx, rq.bucket)
+	cfg, err := h.svc.GetPublicAccessBlock(rq.ctx, rq.bucket)
 	if err != nil {
 		return err
 	}
-	if b.PublicAccessBlock == nil {
-		return awserr.New(awserr.NoSuchPublicAccessBlockConfiguration, "The public access block configuration was not found").With("BucketName", rq.bucket)
-	}
-	return awsproto.WriteXML(rq.w, http.StatusOK, publicAccessBlockConfiguration{Xmlns: xmlns, publicAccessBlock: *b.PublicAccessBlock})
+	return awsproto.WriteXML(rq.w, http.StatusOK, publicAccessBlockConfiguration{Xmlns: xmlns, PublicAccessBlock: cfg})
 }
 
 func (h *Handler) putPublicAccessBlock(rq *request) error {
@@ -251,17 +165,11 @@ func (h *Handler) putPublicAccessBlock(rq *request) error {
 	if err := awsproto.DecodeXML(rq.r.Body, awsproto.MaxXMLBody, &cfg); err != nil {
 		return err
 	}
-	return h.ok(rq, h.svc.updateBucket(rq.ctx, rq.bucket, func(b *bucketRecord) error {
-		b.PublicAccessBlock = &cfg.publicAccessBlock
-		return nil
-	}))
+	return h.ok(rq, h.svc.PutPublicAccessBlock(rq.ctx, rq.bucket, cfg.PublicAccessBlock))
 }
 
 func (h *Handler) deletePublicAccessBlock(rq *request) error {
-	return h.noContent(rq, h.svc.updateBucket(rq.ctx, rq.bucket, func(b *bucketRecord) error {
-		b.PublicAccessBlock = nil
-		return nil
-	}))
+	return h.noContent(rq, h.svc.DeletePublicAccessBlock(rq.ctx, rq.bucket))
 }
 
 func (h *Handler) ok(rq *request, err error) error {

@@ -25,15 +25,16 @@ func (h *Handler) createUpload(rq *request) error {
 	if err != nil {
 		return err
 	}
-	u := &upload{Bucket: rq.bucket, Key: rq.key, Owner: rq.caller.AccountID, Headers: headers, Tagging: tags}
+	in := &CreateMultipartUploadInput{Bucket: rq.bucket, Key: rq.key, Headers: headers, SSE: sse, Tagging: tags}
 	if v := rq.r.Header.Get("X-Amz-Checksum-Algorithm"); v != "" {
 		a, ok := checksum.Parse(v)
 		if !ok {
 			return awserr.New(awserr.InvalidRequest, "Checksum algorithm provided is unsupported.")
 		}
-		u.ChecksumAlgorithm = string(a)
+		in.ChecksumAlgorithm = string(a)
 	}
-	if err := h.svc.createUpload(rq.ctx, u, sse); err != nil {
+	u, err := h.svc.CreateMultipartUpload(rq.ctx, in)
+	if err != nil {
 		return err
 	}
 	setSSEHeaders(rq.w.Header(), u.SSE)
@@ -71,7 +72,8 @@ func (h *Handler) uploadPart(rq *request) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.svc.uploadPart(rq.ctx, rq.bucket, rq.key, rq.q.Get("uploadId"), number, capped(rq.r.Body, maxPutSize), integ, sse)
+	p, err := h.svc.UploadPart(rq.ctx, &UploadPartInput{Bucket: rq.bucket, Key: rq.key, UploadID: rq.q.Get("uploadId"),
+		Number: number, Body: capped(rq.r.Body, maxPutSize), Integrity: integ, SSE: sse})
 	if err != nil {
 		return err
 	}
@@ -93,27 +95,21 @@ func (h *Handler) uploadPartCopy(rq *request) error {
 	if err != nil {
 		return err
 	}
-	cs, err := h.resolveCopySource(rq, "UploadPartCopy")
+	src, err := copySourceOf(rq.r.Header)
 	if err != nil {
-		return err
-	}
-	start, end, err := copySourceRange(rq.r.Header.Get("X-Amz-Copy-Source-Range"), cs.v.Size)
-	if err != nil {
-		return err
-	}
-	if err := checkCopySize(end - start); err != nil {
 		return err
 	}
 	sse, err := parseSSE(rq.r.Header, "")
 	if err != nil {
 		return err
 	}
-	p, err := h.svc.uploadPartCopy(rq.ctx, rq.bucket, rq.key, rq.q.Get("uploadId"), number, cs, start, end, sse)
+	p, source, err := h.svc.UploadPartCopy(rq.ctx, &UploadPartCopyInput{Bucket: rq.bucket, Key: rq.key,
+		UploadID: rq.q.Get("uploadId"), Number: number, Source: *src, Range: rq.r.Header.Get("X-Amz-Copy-Source-Range"), SSE: sse})
 	if err != nil {
 		return err
 	}
-	if cs.v.VersionID != "null" {
-		rq.w.Header().Set("X-Amz-Copy-Source-Version-Id", cs.v.VersionID)
+	if source.VersionID != "null" {
+		rq.w.Header().Set("X-Amz-Copy-Source-Version-Id", source.VersionID)
 	}
 	out := copyResult{XMLName: xml.Name{Local: "CopyPartResult"}, Xmlns: xmlns, ETag: p.ETag, LastModified: isoTime(p.LastModified),
 		checksumFields: checksumFieldsOf(p.Checksums)}
@@ -151,12 +147,12 @@ func (h *Handler) completeUpload(rq *request) error {
 	if err := awsproto.DecodeXML(rq.r.Body, awsproto.MaxXMLBody, &req); err != nil {
 		return err
 	}
-	list := make([]completedPart, 0, len(req.Parts))
+	list := make([]CompletedPart, 0, len(req.Parts))
 	for _, p := range req.Parts {
-		list = append(list, completedPart{Number: p.PartNumber, ETag: p.ETag, Checksums: p.toMap()})
+		list = append(list, CompletedPart{Number: p.PartNumber, ETag: p.ETag, Checksums: p.toMap()})
 	}
-	cond := conditions{IfNoneMatch: rq.r.Header.Get("If-None-Match"), IfMatch: rq.r.Header.Get("If-Match")}
-	v, err := h.svc.completeUpload(rq.ctx, rq.bucket, rq.key, rq.q.Get("uploadId"), list, cond)
+	cond := Conditions{IfNoneMatch: rq.r.Header.Get("If-None-Match"), IfMatch: rq.r.Header.Get("If-Match")}
+	v, err := h.svc.CompleteMultipartUpload(rq.ctx, rq.bucket, rq.key, rq.q.Get("uploadId"), list, cond)
 	if err != nil {
 		return err
 	}
@@ -168,7 +164,7 @@ func (h *Handler) completeUpload(rq *request) error {
 }
 
 func (h *Handler) abortUpload(rq *request) error {
-	return h.noContent(rq, h.svc.abortUpload(rq.ctx, rq.bucket, rq.key, rq.q.Get("uploadId")))
+	return h.noContent(rq, h.svc.AbortMultipartUpload(rq.ctx, rq.bucket, rq.key, rq.q.Get("uploadId")))
 }
 
 func (h *Handler) listParts(rq *request) error {
@@ -187,7 +183,7 @@ func (h *Handler) listParts(rq *request) error {
 		}
 		max = min(n, 1000)
 	}
-	u, parts, truncated, err := h.svc.listParts(rq.ctx, rq.bucket, rq.key, rq.q.Get("uploadId"), marker, max)
+	u, parts, truncated, err := h.svc.ListParts(rq.ctx, rq.bucket, rq.key, rq.q.Get("uploadId"), marker, max)
 	if err != nil {
 		return err
 	}
@@ -221,7 +217,7 @@ func (h *Handler) listUploads(rq *request) error {
 		// Resume inside the key, after that upload's record (<key>\x00<upload id>).
 		lq.After += "\x00" + idMarker
 	}
-	uploads, page, err := h.svc.listUploads(rq.ctx, lq)
+	uploads, page, err := h.svc.ListMultipartUploads(rq.ctx, lq)
 	if err != nil {
 		return err
 	}

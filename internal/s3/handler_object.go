@@ -8,12 +8,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/stateward/stateward/internal/awserr"
 	"github.com/stateward/stateward/internal/awsproto"
 	"github.com/stateward/stateward/internal/checksum"
-	"github.com/stateward/stateward/internal/keyring"
 )
 
 const (
@@ -22,8 +20,8 @@ const (
 )
 
 // readHeaders collects the stored representation headers and user metadata of a write.
-func readHeaders(h http.Header) (objHeaders, error) {
-	out := objHeaders{
+func readHeaders(h http.Header) (ObjectHeaders, error) {
+	out := ObjectHeaders{
 		ContentType:        h.Get("Content-Type"),
 		ContentDisposition: h.Get("Content-Disposition"),
 		ContentLanguage:    h.Get("Content-Language"),
@@ -55,8 +53,8 @@ func readHeaders(h http.Header) (objHeaders, error) {
 }
 
 // readIntegrity collects what the request says the body hashes to.
-func readIntegrity(h http.Header) (integrity, error) {
-	in := integrity{ContentMD5: h.Get("Content-Md5"), Expected: map[checksum.Algorithm]string{}}
+func readIntegrity(h http.Header) (Integrity, error) {
+	in := Integrity{ContentMD5: h.Get("Content-Md5"), Expected: map[checksum.Algorithm]string{}}
 	for name, vals := range h {
 		if a, ok := checksum.FromHeader(name); ok {
 			in.Expected[a] = vals[0]
@@ -108,7 +106,7 @@ func (h *Handler) putObject(rq *request) error {
 		return err
 	}
 	in.Body = capped(rq.r.Body, maxPutSize)
-	v, err := h.svc.putObject(rq.ctx, in)
+	v, err := h.svc.PutObject(rq.ctx, in)
 	if err != nil {
 		return err
 	}
@@ -125,7 +123,7 @@ func (h *Handler) putObject(rq *request) error {
 
 // writeInput reads the headers shared by PutObject and CopyObject; x-amz-tagging is each
 // one's own (a copy ignores it unless told to replace the tags).
-func (h *Handler) writeInput(rq *request) (*putInput, error) {
+func (h *Handler) writeInput(rq *request) (*PutObjectInput, error) {
 	headers, err := readHeaders(rq.r.Header)
 	if err != nil {
 		return nil, err
@@ -138,10 +136,10 @@ func (h *Handler) writeInput(rq *request) (*putInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &putInput{
-		Bucket: rq.bucket, Key: rq.key, Owner: rq.caller.AccountID, Headers: headers, SSE: sse,
+	return &PutObjectInput{
+		Bucket: rq.bucket, Key: rq.key, Headers: headers, SSE: sse,
 		Integrity: integ,
-		Cond:      conditions{IfNoneMatch: rq.r.Header.Get("If-None-Match"), IfMatch: rq.r.Header.Get("If-Match")},
+		Cond:      Conditions{IfNoneMatch: rq.r.Header.Get("If-None-Match"), IfMatch: rq.r.Header.Get("If-Match")},
 	}, nil
 }
 
@@ -155,25 +153,19 @@ func setVersionHeader(h http.Header, id string) {
 
 // getObject serves GetObject and HeadObject.
 func (h *Handler) getObject(rq *request) error {
-	if err := validKey(rq.key); err != nil {
-		return err
-	}
-	v, err := h.svc.getVersion(rq.ctx, rq.bucket, rq.key, rq.q.Get("versionId"))
-	if err != nil {
-		return err
-	}
 	sse, err := parseSSE(rq.r.Header, "")
 	if err != nil {
 		return err
 	}
-	dataKey, err := h.svc.openDataKey(rq.ctx, rq.bucket, v, sse)
+	obj, err := h.svc.GetObject(rq.ctx, &GetObjectInput{Bucket: rq.bucket, Key: rq.key, VersionID: rq.q.Get("versionId"), SSE: sse})
 	if err != nil {
 		return err
 	}
-	defer keyring.Zero(dataKey)
+	defer obj.Close()
+	v := obj.ObjectVersion
 	hdr := rq.w.Header()
 	setObjectHeaders(hdr, v)
-	if status := checkReadConditions(rq.r.Header, "", v); status != 0 {
+	if status := readConditions(rq.r.Header, "").Check(v); status != 0 {
 		if status == http.StatusPreconditionFailed {
 			return awserr.New(awserr.PreconditionFailed, "At least one of the pre-conditions you specified did not hold")
 		}
@@ -217,7 +209,7 @@ func (h *Handler) getObject(rq *request) error {
 	if rq.r.Method == http.MethodHead {
 		return nil
 	}
-	if err := h.svc.writeBody(rq.ctx, rq.w, v.Body, dataKey, start, end); err != nil {
+	if err := obj.WriteRange(rq.ctx, rq.w, start, end); err != nil {
 		// Headers are gone: the gateway can only log this and cut the connection.
 		return err
 	}
@@ -231,7 +223,7 @@ func firstValue(m map[string]string) string {
 	return ""
 }
 
-func setObjectHeaders(h http.Header, v *version) {
+func setObjectHeaders(h http.Header, v *ObjectVersion) {
 	h.Set("Last-Modified", v.LastModified.UTC().Format(http.TimeFormat))
 	h.Set("ETag", v.ETag)
 	h.Set("Accept-Ranges", "bytes")
@@ -259,27 +251,14 @@ func setObjectHeaders(h http.Header, v *version) {
 	setSSEHeaders(h, v.SSE)
 }
 
-// checkReadConditions evaluates If-Match, If-None-Match, If-Modified-Since and
-// If-Unmodified-Since as S3 does, each header name after prefix ("" for a GET,
-// "X-Amz-Copy-Source-" for a copy's source); it returns 0 when the read goes ahead. A matching
-// If-Match overrides If-Unmodified-Since, and If-None-Match overrides If-Modified-Since.
-func checkReadConditions(h http.Header, prefix string, v *version) int {
-	modified := v.LastModified.Truncate(time.Second)
-	if im := h.Get(prefix + "If-Match"); im != "" {
-		if !etagMatches(im, v.ETag) {
-			return http.StatusPreconditionFailed
-		}
-	} else if t, err := http.ParseTime(h.Get(prefix + "If-Unmodified-Since")); err == nil && modified.After(t) {
-		return http.StatusPreconditionFailed
-	}
-	if inm := h.Get(prefix + "If-None-Match"); inm != "" {
-		if etagMatches(inm, v.ETag) {
-			return http.StatusNotModified
-		}
-	} else if t, err := http.ParseTime(h.Get(prefix + "If-Modified-Since")); err == nil && !modified.After(t) {
-		return http.StatusNotModified
-	}
-	return 0
+// readConditions reads If-Match, If-None-Match, If-Modified-Since and If-Unmodified-Since,
+// each header name after prefix ("" for a GET, "X-Amz-Copy-Source-" for a copy's source).
+// Dates that do not parse are ignored, as S3 ignores them.
+func readConditions(h http.Header, prefix string) ReadConditions {
+	c := ReadConditions{IfMatch: h.Get(prefix + "If-Match"), IfNoneMatch: h.Get(prefix + "If-None-Match")}
+	c.IfModifiedSince, _ = http.ParseTime(h.Get(prefix + "If-Modified-Since"))
+	c.IfUnmodifiedSince, _ = http.ParseTime(h.Get(prefix + "If-Unmodified-Since"))
+	return c
 }
 
 // parseRange returns the byte range [start, end) a Range header asks for. A header it cannot
@@ -324,10 +303,7 @@ func parseRange(header string, size int64) (start, end int64, partial bool, err 
 }
 
 func (h *Handler) deleteObject(rq *request) error {
-	if err := validKey(rq.key); err != nil {
-		return err
-	}
-	res, err := h.svc.deleteObject(rq.ctx, rq.bucket, rq.key, rq.q.Get("versionId"), rq.caller.AccountID)
+	res, err := h.svc.DeleteObject(rq.ctx, rq.bucket, rq.key, rq.q.Get("versionId"))
 	if err != nil {
 		return err
 	}
@@ -339,143 +315,80 @@ func (h *Handler) deleteObject(rq *request) error {
 	return nil
 }
 
-const maxDeleteObjects = 1000
-
 func (h *Handler) deleteObjects(rq *request) error {
 	var req deleteRequest
 	if err := awsproto.DecodeXML(rq.r.Body, awsproto.MaxXMLBody, &req); err != nil {
 		return err
 	}
-	if len(req.Objects) == 0 || len(req.Objects) > maxDeleteObjects {
-		return awserr.New(awserr.MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema.")
+	objs := make([]ObjectIdentifier, len(req.Objects))
+	for i, o := range req.Objects {
+		objs[i] = ObjectIdentifier{Key: o.Key, VersionID: o.VersionID}
+	}
+	outcomes, err := h.svc.DeleteObjects(rq.ctx, rq.bucket, objs)
+	if err != nil {
+		return err
 	}
 	out := deleteResultXML{Xmlns: xmlns}
-	for _, o := range req.Objects {
-		err := validKey(o.Key)
-		var res deleteResult
-		if err == nil {
-			res, err = h.svc.deleteObject(rq.ctx, rq.bucket, o.Key, o.VersionID, rq.caller.AccountID)
-		}
-		if err != nil {
-			e := awserr.As(err)
-			if e.Code == awserr.InternalError || e.Code == awserr.NoSuchBucket {
-				return err
-			}
-			out.Errors = append(out.Errors, deleteErrorEntry{Key: o.Key, VersionID: o.VersionID, Code: e.Code, Message: e.Message})
+	for _, o := range outcomes {
+		if o.Err != nil {
+			e := awsproto.Classify(o.Err, awsproto.RESTXML)
+			out.Errors = append(out.Errors, deleteErrorEntry{Key: o.Object.Key, VersionID: o.Object.VersionID, Code: e.Code, Message: e.Message})
 			continue
 		}
 		if req.Quiet {
 			continue
 		}
-		d := deletedEntry{Key: o.Key, VersionID: o.VersionID, DeleteMarker: res.DeleteMarker}
-		if res.DeleteMarker && o.VersionID == "" {
-			d.DeleteMarkerVersionID = res.VersionID
+		d := deletedEntry{Key: o.Object.Key, VersionID: o.Object.VersionID, DeleteMarker: o.Result.DeleteMarker}
+		if o.Result.DeleteMarker && o.Object.VersionID == "" {
+			d.DeleteMarkerVersionID = o.Result.VersionID
 		}
 		out.Deleted = append(out.Deleted, d)
 	}
 	return awsproto.WriteXML(rq.w, http.StatusOK, out)
 }
 
-// copySource is the object a CopyObject or UploadPartCopy reads.
-type copySource struct {
-	bucket    string
-	versionID string // as the request named it; "" for the current version
-	v         *version
-	sse       sseRequest // the SSE-C key of the source, if it has one
-}
-
-// resolveCopySource resolves x-amz-copy-source: the caller must be allowed to read it, and it must
-// pass the x-amz-copy-source-if-* conditions.
-func (h *Handler) resolveCopySource(rq *request, opName string) (*copySource, error) {
-	bucket, key, versionID, err := parseCopySource(rq.r.Header.Get("X-Amz-Copy-Source"))
+// copySourceOf reads x-amz-copy-source and the source's SSE-C key and conditions.
+func copySourceOf(h http.Header) (*CopySource, error) {
+	bucket, key, versionID, err := parseCopySource(h.Get("X-Amz-Copy-Source"))
 	if err != nil {
 		return nil, err
 	}
-	if err := h.authorize(&request{r: rq.r, ctx: rq.ctx, caller: rq.caller, bucket: bucket, key: key, q: url.Values{}},
-		&operation{name: opName, action: getAction(url.Values{"versionId": {versionID}})}); err != nil {
-		return nil, err
-	}
-	v, err := h.svc.getVersion(rq.ctx, bucket, key, versionID)
+	sse, err := parseSSE(h, hdrCopySSECPrefix)
 	if err != nil {
 		return nil, err
 	}
-	// For a copy every failed condition is 412, 304 included.
-	if checkReadConditions(rq.r.Header, "X-Amz-Copy-Source-", v) != 0 {
-		return nil, awserr.New(awserr.PreconditionFailed, "At least one of the pre-conditions you specified did not hold")
-	}
-	sse, err := parseSSE(rq.r.Header, hdrCopySSECPrefix)
-	if err != nil {
-		return nil, err
-	}
-	return &copySource{bucket: bucket, versionID: versionID, v: v, sse: sse}, nil
-}
-
-// checkCopySize refuses a copy of more than S3 copies in one request (CopyObject's whole
-// source, UploadPartCopy's range); larger objects are copied part by part.
-func checkCopySize(n int64) error {
-	if n > maxPutSize {
-		return awserr.Newf(awserr.InvalidRequest, "The specified copy source is larger than the maximum allowable size for a copy source: %d", int64(maxPutSize))
-	}
-	return nil
+	return &CopySource{Bucket: bucket, Key: key, VersionID: versionID, SSE: sse, Cond: readConditions(h, "X-Amz-Copy-Source-")}, nil
 }
 
 func (h *Handler) copyObject(rq *request) error {
-	cs, err := h.resolveCopySource(rq, "CopyObject")
+	src, err := copySourceOf(rq.r.Header)
 	if err != nil {
 		return err
 	}
-	src := cs.v
-	if err := checkCopySize(src.Size); err != nil {
-		return err
-	}
-	in, err := h.writeInput(rq)
+	dst, err := h.writeInput(rq)
 	if err != nil {
 		return err
 	}
-	in.Integrity = integrity{Algorithms: checksumAlgorithms(src.Checksums)}
-	switch rq.r.Header.Get("X-Amz-Metadata-Directive") {
-	case "", "COPY":
-		if cs.bucket == rq.bucket && src.Key == rq.key && cs.versionID == "" && in.SSE.Algorithm == "" && in.SSE.CustomerKey == nil {
-			return awserr.New(awserr.InvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
-		}
-		in.Headers = src.Headers
-	case "REPLACE":
-	default:
-		return awserr.New(awserr.InvalidArgument, "Unknown metadata directive.")
-	}
-	switch rq.r.Header.Get("X-Amz-Tagging-Directive") {
-	case "", "COPY":
-		in.Tagging = src.Tagging
-	case "REPLACE":
-		if in.Tagging, err = taggingHeader(rq.r.Header); err != nil {
+	in := &CopyObjectInput{Source: *src, Dest: *dst, MetadataDirective: rq.r.Header.Get("X-Amz-Metadata-Directive"),
+		TaggingDirective: rq.r.Header.Get("X-Amz-Tagging-Directive")}
+	if in.TaggingDirective == "REPLACE" {
+		if in.Dest.Tagging, err = taggingHeader(rq.r.Header); err != nil {
 			return err
 		}
-	default:
-		return awserr.New(awserr.InvalidArgument, "Unknown tagging directive.").With("ArgumentName", "x-amz-tagging-directive")
 	}
-	v, err := h.svc.copyObject(rq.ctx, cs, in)
+	v, source, err := h.svc.CopyObject(rq.ctx, in)
 	if err != nil {
 		return err
 	}
 	hdr := rq.w.Header()
 	setVersionHeader(hdr, v.VersionID)
 	setSSEHeaders(hdr, v.SSE)
-	if src.VersionID != "null" {
-		hdr.Set("X-Amz-Copy-Source-Version-Id", src.VersionID)
+	if source.VersionID != "null" {
+		hdr.Set("X-Amz-Copy-Source-Version-Id", source.VersionID)
 	}
 	out := copyResult{XMLName: xml.Name{Local: "CopyObjectResult"}, Xmlns: xmlns, ETag: v.ETag, LastModified: isoTime(v.LastModified),
 		checksumFields: checksumFieldsOf(v.Checksums)}
 	return awsproto.WriteXML(rq.w, http.StatusOK, out)
-}
-
-func checksumAlgorithms(m map[string]string) []checksum.Algorithm {
-	var out []checksum.Algorithm
-	for alg := range m {
-		if a, ok := checksum.Parse(alg); ok {
-			out = append(out, a)
-		}
-	}
-	return out
 }
 
 // parseCopySource splits x-amz-copy-source: "[/]bucket/key[?versionId=id]", URL-encoded.
@@ -504,14 +417,14 @@ func parseCopySource(v string) (bucket, key, versionID string, err error) {
 }
 
 // listParams reads the parameters every listing shares.
-func listParams(q url.Values, bucket string) (listQuery, bool, error) {
-	lq := listQuery{Bucket: bucket, Prefix: q.Get("prefix"), Delimiter: q.Get("delimiter"), Max: 1000}
+func listParams(q url.Values, bucket string) (ListQuery, bool, error) {
+	lq := ListQuery{Bucket: bucket, Prefix: q.Get("prefix"), Delimiter: q.Get("delimiter"), Max: 1000}
 	if v := q.Get("max-keys"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return lq, false, awserr.New(awserr.InvalidArgument, "Provided max-keys not an integer or within integer range").With("ArgumentName", "max-keys")
 		}
-		lq.Max = min(n, 1000)
+		lq.Max, lq.MaxKeys = min(n, 1000), v
 	}
 	urlEncode := false
 	switch q.Get("encoding-type") {
@@ -532,7 +445,7 @@ func encodeKey(s string, enc bool) string {
 	return strings.ReplaceAll(url.QueryEscape(s), "%2F", "/")
 }
 
-func (h *Handler) listed(v version, enc bool) listObject {
+func (h *Handler) listed(v ObjectVersion, enc bool) listObject {
 	o := listObject{Key: encodeKey(v.Key, enc), LastModified: isoTime(v.LastModified), ETag: v.ETag, Size: v.Size, StorageClass: "STANDARD"}
 	for alg := range v.Checksums {
 		o.ChecksumAlgorithm = append(o.ChecksumAlgorithm, alg)
@@ -555,7 +468,7 @@ func (h *Handler) listObjectsV2(rq *request) error {
 	} else if sa := rq.q.Get("start-after"); sa != "" {
 		lq.After = sa
 	}
-	page, err := h.svc.listObjects(rq.ctx, lq)
+	page, err := h.svc.ListObjects(rq.ctx, lq)
 	if err != nil {
 		return err
 	}
@@ -591,7 +504,7 @@ func (h *Handler) listObjectsV1(rq *request) error {
 	}
 	lq.After = rq.q.Get("marker")
 	lq.AfterPrefix = lq.Delimiter != "" && strings.HasSuffix(lq.After, lq.Delimiter)
-	page, err := h.svc.listObjects(rq.ctx, lq)
+	page, err := h.svc.ListObjects(rq.ctx, lq)
 	if err != nil {
 		return err
 	}
@@ -628,7 +541,7 @@ func (h *Handler) listVersions(rq *request) error {
 		return awserr.New(awserr.InvalidArgument, "Invalid version id specified")
 	}
 	lq.AfterPrefix = vm == "" && lq.Delimiter != "" && strings.HasSuffix(lq.After, lq.Delimiter)
-	page, err := h.svc.listVersions(rq.ctx, lq, vm)
+	page, err := h.svc.ListObjectVersions(rq.ctx, lq, vm)
 	if err != nil {
 		return err
 	}

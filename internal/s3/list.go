@@ -8,8 +8,8 @@ import (
 	"github.com/stateward/stateward/internal/storage"
 )
 
-// listQuery is a listing request over one bucket's keys.
-type listQuery struct {
+// ListQuery is a listing request over one bucket's keys.
+type ListQuery struct {
 	Bucket    string
 	Prefix    string
 	Delimiter string
@@ -18,23 +18,59 @@ type listQuery struct {
 	After       string
 	AfterPrefix bool
 	Max         int
+	// MaxKeys is max-keys as the request gave it (s3:max-keys); "" when it gave none.
+	MaxKeys string
 }
 
-// listPage is one page of a listing; Last names where the next page resumes.
-type listPage struct {
-	Items      []version
+// ListPage is one page of a listing; Last names where the next page resumes.
+type ListPage struct {
+	Items      []ObjectVersion
 	Prefixes   []string
 	Truncated  bool
 	Last       string
 	LastPrefix bool
 }
 
+// listKeys are a listing's condition keys: s3:prefix, s3:delimiter and s3:max-keys, each
+// present when the request gave it.
+func listKeys(q ListQuery) map[string][]string {
+	keys := map[string][]string{}
+	if q.Prefix != "" {
+		keys["s3:prefix"] = []string{q.Prefix}
+	}
+	if q.Delimiter != "" {
+		keys["s3:delimiter"] = []string{q.Delimiter}
+	}
+	if q.MaxKeys != "" {
+		keys["s3:max-keys"] = []string{q.MaxKeys}
+	}
+	return keys
+}
+
+// ListObjects lists a bucket's current objects (ListObjects and ListObjectsV2), authorized as
+// s3:ListBucket with s3:prefix, s3:delimiter and s3:max-keys.
+func (s *Service) ListObjects(ctx context.Context, q ListQuery) (ListPage, error) {
+	if _, err := s.authorize(ctx, access{action: "s3:ListBucket", bucket: q.Bucket, keys: listKeys(q)}); err != nil {
+		return ListPage{}, err
+	}
+	return s.listObjects(ctx, q)
+}
+
+// ListObjectVersions lists every version and delete marker (s3:ListBucketVersions, with the
+// listing's condition keys).
+func (s *Service) ListObjectVersions(ctx context.Context, q ListQuery, afterVersion string) (VersionPage, error) {
+	if _, err := s.authorize(ctx, access{action: "s3:ListBucketVersions", bucket: q.Bucket, keys: listKeys(q)}); err != nil {
+		return VersionPage{}, err
+	}
+	return s.listVersions(ctx, q, afterVersion)
+}
+
 // walk lists entries under base (a record prefix ending in "<bucket>\x00") in key order,
 // folding keys into common prefixes at the delimiter and skipping past each folded prefix with
 // a fresh range scan, so a page costs O(page size), not O(keys under a prefix). visit sees each
 // record listed; keyOf gives the object key of a record from its key minus base.
-func walk(tx storage.Tx, base []byte, q listQuery, keyOf func(rec []byte) string, visit func(key string, raw []byte) error) (listPage, error) {
-	var page listPage
+func walk(tx storage.Tx, base []byte, q ListQuery, keyOf func(rec []byte) string, visit func(key string, raw []byte) error) (ListPage, error) {
+	var page ListPage
 	pos := append(bytes.Clone(base), q.Prefix...)
 	end := storage.PrefixEnd(pos)
 	if q.After != "" {
@@ -94,17 +130,17 @@ func walk(tx storage.Tx, base []byte, q listQuery, keyOf func(rec []byte) string
 }
 
 // listObjects lists current versions (ListObjectsV2 and ListObjects).
-func (s *Service) listObjects(ctx context.Context, q listQuery) (listPage, error) {
-	var page listPage
+func (s *Service) listObjects(ctx context.Context, q ListQuery) (ListPage, error) {
+	var page ListPage
 	err := s.store.View(ctx, func(tx storage.Tx) error {
 		if _, err := getBucket(tx, q.Bucket); err != nil {
 			return err
 		}
-		var items []version
+		var items []ObjectVersion
 		p, err := walk(tx, []byte(prefixCurrent+q.Bucket+"\x00"), q,
 			func(rec []byte) string { return string(rec) },
 			func(_ string, raw []byte) error {
-				var v version
+				var v ObjectVersion
 				if err := decodeVersion(raw, &v); err != nil {
 					return err
 				}
@@ -118,23 +154,23 @@ func (s *Service) listObjects(ctx context.Context, q listQuery) (listPage, error
 	return page, err
 }
 
-// versionPage is one page of ListObjectVersions.
-type versionPage struct {
-	listPage
+// VersionPage is one page of ListObjectVersions.
+type VersionPage struct {
+	ListPage
 	Latest        map[string]string // key → version id of its newest version
 	NextVersionID string
 }
 
 // listVersions lists every version and delete marker, newest first within a key. Resuming
 // inside a key (afterVersion set) starts after that version.
-func (s *Service) listVersions(ctx context.Context, q listQuery, afterVersion string) (versionPage, error) {
-	var out versionPage
+func (s *Service) listVersions(ctx context.Context, q ListQuery, afterVersion string) (VersionPage, error) {
+	var out VersionPage
 	err := s.store.View(ctx, func(tx storage.Tx) error {
 		if _, err := getBucket(tx, q.Bucket); err != nil {
 			return err
 		}
 		base := []byte(prefixVersion + q.Bucket + "\x00")
-		var items []version
+		var items []ObjectVersion
 		latest := map[string]string{}
 		seen := map[string]bool{}
 		if q.After != "" && afterVersion != "" {
@@ -148,7 +184,7 @@ func (s *Service) listVersions(ctx context.Context, q listQuery, afterVersion st
 			return string(rec[:len(rec)-sortIDLen-1])
 		}
 		p, err := walk(tx, base, q, keyOf, func(key string, raw []byte) error {
-			var v version
+			var v ObjectVersion
 			if err := decodeVersion(raw, &v); err != nil {
 				return err
 			}
@@ -160,7 +196,7 @@ func (s *Service) listVersions(ctx context.Context, q listQuery, afterVersion st
 			out.NextVersionID = v.VersionID
 			return nil
 		})
-		out.listPage = p
+		out.ListPage = p
 		out.Items = items
 		out.Latest = latest
 		return err

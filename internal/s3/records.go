@@ -74,24 +74,24 @@ func retiredKey(at time.Time, dataID string) []byte {
 	return fmt.Appendf(nil, "%s%016x/%s", prefixRetired, uint64(at.UnixNano()), dataID)
 }
 
-type bucketRecord struct {
+type Bucket struct {
 	Name              string             `json:"name"`
 	Owner             string             `json:"owner"`
 	Region            string             `json:"region"`
 	Created           time.Time          `json:"created"`
 	Versioning        string             `json:"versioning,omitempty"` // "", Enabled, Suspended
-	Encryption        *encryptionRule    `json:"encryption,omitempty"`
+	Encryption        *EncryptionRule    `json:"encryption,omitempty"`
 	Policy            string             `json:"policy,omitempty"`
-	PublicAccessBlock *publicAccessBlock `json:"publicAccessBlock,omitempty"`
+	PublicAccessBlock *PublicAccessBlock `json:"publicAccessBlock,omitempty"`
 }
 
-type encryptionRule struct {
+type EncryptionRule struct {
 	Algorithm        string `json:"alg"` // AES256 or aws:kms
 	KMSMasterKeyID   string `json:"kmsKey,omitempty"`
 	BucketKeyEnabled bool   `json:"bucketKey,omitempty"`
 }
 
-type publicAccessBlock struct {
+type PublicAccessBlock struct {
 	BlockPublicAcls       bool `xml:"BlockPublicAcls" json:"blockPublicAcls"`
 	IgnorePublicAcls      bool `xml:"IgnorePublicAcls" json:"ignorePublicAcls"`
 	BlockPublicPolicy     bool `xml:"BlockPublicPolicy" json:"blockPublicPolicy"`
@@ -112,17 +112,17 @@ type bodyPart struct {
 	Segments uint64 `json:"segments"`
 }
 
-// version is one version of an object, or a delete marker.
-type version struct {
-	Key          string     `json:"key"`
-	VersionID    string     `json:"versionId"` // "null" in unversioned buckets
-	SortID       string     `json:"sortId"`
-	DeleteMarker bool       `json:"deleteMarker,omitempty"`
-	LastModified time.Time  `json:"lastModified"`
-	Owner        string     `json:"owner"`
-	Size         int64      `json:"size"`
-	ETag         string     `json:"etag,omitempty"` // quoted
-	Headers      objHeaders `json:"headers,omitempty"`
+// ObjectVersion is one version of an object, or a delete marker.
+type ObjectVersion struct {
+	Key          string        `json:"key"`
+	VersionID    string        `json:"versionId"` // "null" in unversioned buckets
+	SortID       string        `json:"sortId"`
+	DeleteMarker bool          `json:"deleteMarker,omitempty"`
+	LastModified time.Time     `json:"lastModified"`
+	Owner        string        `json:"owner"`
+	Size         int64         `json:"size"`
+	ETag         string        `json:"etag,omitempty"` // quoted
+	Headers      ObjectHeaders `json:"headers,omitempty"`
 	// Checksums maps an algorithm name (CRC32, …) to its base64 value; values of multipart
 	// objects end in -N (composite).
 	Checksums map[string]string `json:"checksums,omitempty"`
@@ -131,8 +131,8 @@ type version struct {
 	Tagging   string            `json:"tagging,omitempty"`
 }
 
-// objHeaders are the stored representation headers and user metadata.
-type objHeaders struct {
+// ObjectHeaders are the stored representation headers and user metadata.
+type ObjectHeaders struct {
 	ContentType        string            `json:"ct,omitempty"`
 	ContentEncoding    string            `json:"ce,omitempty"`
 	ContentDisposition string            `json:"cd,omitempty"`
@@ -149,21 +149,21 @@ type sse struct {
 	CustomerMD5 string `json:"cMD5,omitempty"` // base64 MD5 of the SSE-C key
 }
 
-type upload struct {
-	Bucket    string     `json:"bucket"`
-	Key       string     `json:"key"`
-	UploadID  string     `json:"uploadId"`
-	Initiated time.Time  `json:"initiated"`
-	Owner     string     `json:"owner"`
-	Headers   objHeaders `json:"headers,omitempty"`
-	SSE       sse        `json:"sse"`
-	DataKey   []byte     `json:"dataKey"`
+type Upload struct {
+	Bucket    string        `json:"bucket"`
+	Key       string        `json:"key"`
+	UploadID  string        `json:"uploadId"`
+	Initiated time.Time     `json:"initiated"`
+	Owner     string        `json:"owner"`
+	Headers   ObjectHeaders `json:"headers,omitempty"`
+	SSE       sse           `json:"sse"`
+	DataKey   []byte        `json:"dataKey"`
 	// ChecksumAlgorithm is the algorithm parts must carry, if any.
 	ChecksumAlgorithm string `json:"checksumAlgorithm,omitempty"`
 	Tagging           string `json:"tagging,omitempty"`
 }
 
-type part struct {
+type Part struct {
 	Number       int               `json:"n"`
 	ETag         string            `json:"etag"`
 	LastModified time.Time         `json:"lastModified"`
@@ -172,7 +172,7 @@ type part struct {
 	Body         bodyPart          `json:"body"`
 }
 
-func decodeVersion(raw []byte, v *version) error { return decodeJSON(raw, v) }
+func decodeVersion(raw []byte, v *ObjectVersion) error { return decodeJSON(raw, v) }
 
 func decodeJSON(raw []byte, v any) error {
 	if err := json.Unmarshal(raw, v); err != nil {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/stateward/stateward/internal/awserr"
-	"github.com/stateward/stateward/internal/policy"
 	"github.com/stateward/stateward/internal/storage"
 )
 
@@ -21,11 +20,6 @@ import (
 type KeyWrapper interface {
 	Seal(plaintext, aad []byte) []byte
 	Open(ciphertext, aad []byte) ([]byte, error)
-}
-
-// Authorizer decides every request; see package policy.
-type Authorizer interface {
-	Authorize(ctx context.Context, req *policy.Request) error
 }
 
 // Config configures a Service. Nil fields mean defaults where one exists.
@@ -92,8 +86,8 @@ func errNoSuchKey(key string) *awserr.Error {
 }
 
 // getBucket reads a bucket record inside tx.
-func getBucket(tx storage.Tx, name string) (*bucketRecord, error) {
-	var b bucketRecord
+func getBucket(tx storage.Tx, name string) (*Bucket, error) {
+	var b Bucket
 	if err := storage.GetJSON(tx, bucketKey(name), &b); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, errNoSuchBucket(name)
@@ -104,8 +98,8 @@ func getBucket(tx storage.Tx, name string) (*bucketRecord, error) {
 }
 
 // bucket reads a bucket record.
-func (s *Service) bucket(ctx context.Context, name string) (*bucketRecord, error) {
-	var b *bucketRecord
+func (s *Service) bucket(ctx context.Context, name string) (*Bucket, error) {
+	var b *Bucket
 	err := s.store.View(ctx, func(tx storage.Tx) (err error) {
 		b, err = getBucket(tx, name)
 		return err

@@ -13,8 +13,8 @@ import (
 	"github.com/stateward/stateward/internal/keyring"
 )
 
-// sseRequest is the server-side encryption a request asks for.
-type sseRequest struct {
+// SSERequest is the server-side encryption a request asks for.
+type SSERequest struct {
 	Algorithm   string // x-amz-server-side-encryption: AES256 or aws:kms
 	KMSKeyID    string
 	CustomerKey []byte // SSE-C key, 32 bytes; never stored
@@ -32,8 +32,8 @@ const (
 
 // parseSSE reads the encryption headers of a write (prefix "") or of a copy source
 // (prefix "X-Amz-Copy-Source-", SSE-C only).
-func parseSSE(h http.Header, prefix string) (sseRequest, error) {
-	var req sseRequest
+func parseSSE(h http.Header, prefix string) (SSERequest, error) {
+	var req SSERequest
 	if prefix == "" {
 		req.Algorithm = h.Get(hdrSSE)
 		req.KMSKeyID = h.Get(hdrSSEKMSKey)
@@ -78,7 +78,7 @@ func parseSSE(h http.Header, prefix string) (sseRequest, error) {
 
 // resolveSSE decides how a new version is encrypted: the request's choice, else the bucket's
 // default. Every version is encrypted at rest whatever is chosen; SSE-S3 is the floor.
-func (s *Service) resolveSSE(b *bucketRecord, req sseRequest) (sse, error) {
+func (s *Service) resolveSSE(b *Bucket, req SSERequest) (sse, error) {
 	if req.CustomerKey != nil {
 		return sse{Algorithm: "AES256", CustomerMD5: req.CustomerMD5}, nil
 	}
@@ -127,7 +127,7 @@ var dataKeyAAD = []byte("s3 data key")
 // newDataKey makes the data key of a new version of bucket/key encrypted as e, and wraps it:
 // under the customer's key for SSE-C, by KMS for SSE-KMS (setting e.KMSKeyID to the key's
 // ARN), else under the server's key wrapper. The caller zeroes the plaintext.
-func (s *Service) newDataKey(ctx context.Context, e *sse, req sseRequest, owner, bucket, key string) (plain, wrapped []byte, err error) {
+func (s *Service) newDataKey(ctx context.Context, e *sse, req SSERequest, owner, bucket, key string) (plain, wrapped []byte, err error) {
 	if e.Algorithm == "aws:kms" {
 		plain, wrapped, arn, err := s.kms.GenerateDataKeyFor(ctx, owner, e.KMSKeyID, kmsContext(bucket, key))
 		if err != nil {
@@ -151,7 +151,7 @@ func (s *Service) newDataKey(ctx context.Context, e *sse, req sseRequest, owner,
 
 // openDataKey unwraps the data key of v, a version in bucket; an SSE-C version needs the same
 // customer key, an SSE-KMS one a usable KMS key.
-func (s *Service) openDataKey(ctx context.Context, bucket string, v *version, req sseRequest) ([]byte, error) {
+func (s *Service) openDataKey(ctx context.Context, bucket string, v *ObjectVersion, req SSERequest) ([]byte, error) {
 	if v.SSE.Algorithm == "aws:kms" {
 		if s.kms == nil {
 			return nil, awserr.New(awserr.NotImplemented, "SSE-KMS is not available on this server.")

@@ -22,7 +22,7 @@ const (
 	maxTagValueLen = 256
 )
 
-type tag struct {
+type Tag struct {
 	Key   string `xml:"Key"`
 	Value string `xml:"Value"`
 }
@@ -30,12 +30,12 @@ type tag struct {
 type tagging struct {
 	XMLName xml.Name `xml:"Tagging"`
 	Xmlns   string   `xml:"xmlns,attr,omitempty"`
-	TagSet  []tag    `xml:"TagSet>Tag"`
+	TagSet  []Tag    `xml:"TagSet>Tag"`
 }
 
 // encodeTags validates tags as S3 does and returns their stored form: the query-string
 // encoding of the x-amz-tagging header, keys sorted.
-func encodeTags(tags []tag) (string, error) {
+func encodeTags(tags []Tag) (string, error) {
 	if len(tags) > maxObjectTags {
 		return "", awserr.New(awserr.BadRequest, "Object tags cannot be greater than 10")
 	}
@@ -75,13 +75,13 @@ func validTagText(s string) bool {
 }
 
 // decodeTags returns the tags of a stored tagging string, sorted by key.
-func decodeTags(stored string) []tag {
+func decodeTags(stored string) []Tag {
 	q, _ := url.ParseQuery(stored) // written by encodeTags
-	tags := make([]tag, 0, len(q))
+	tags := make([]Tag, 0, len(q))
 	for k, v := range q {
-		tags = append(tags, tag{Key: k, Value: v[0]})
+		tags = append(tags, Tag{Key: k, Value: v[0]})
 	}
-	slices.SortFunc(tags, func(a, b tag) int { return strings.Compare(a.Key, b.Key) })
+	slices.SortFunc(tags, func(a, b Tag) int { return strings.Compare(a.Key, b.Key) })
 	return tags
 }
 
@@ -98,22 +98,22 @@ func taggingHeader(h http.Header) (string, error) {
 	if err != nil {
 		return "", bad
 	}
-	tags := make([]tag, 0, len(q))
+	tags := make([]Tag, 0, len(q))
 	for k, vs := range q {
 		if len(vs) != 1 {
 			return "", bad
 		}
-		tags = append(tags, tag{Key: k, Value: vs[0]})
+		tags = append(tags, Tag{Key: k, Value: vs[0]})
 	}
 	return encodeTags(tags)
 }
 
 // setTagging replaces the tags of one version (the current one when versionID is empty).
-func (s *Service) setTagging(ctx context.Context, bucket, key, versionID, tags string) (*version, error) {
+func (s *Service) setTagging(ctx context.Context, bucket, key, versionID, tags string) (*ObjectVersion, error) {
 	if versionID != "" && !validVersionID(versionID) {
 		return nil, errInvalidVersionID(versionID)
 	}
-	var v *version
+	var v *ObjectVersion
 	err := s.store.Update(ctx, func(tx storage.Tx) error {
 		var err error
 		if v, err = lookupVersion(tx, bucket, key, versionID); err != nil {
@@ -141,13 +141,52 @@ func (s *Service) setTagging(ctx context.Context, bucket, key, versionID, tags s
 	return v, err
 }
 
+// GetObjectTagging returns a version's tags (s3:GetObjectTagging, or
+// s3:GetObjectVersionTagging for a named version).
+func (s *Service) GetObjectTagging(ctx context.Context, bucket, key, versionID string) (*ObjectVersion, []Tag, error) {
+	b, err := s.authorizeObject(ctx, access{action: versionAction("s3:GetObjectTagging", versionID), bucket: bucket,
+		key: key, keys: versionKeys(versionID)})
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := s.getVersion(ctx, bucket, key, versionID)
+	if err != nil {
+		return nil, nil, s.orNotFound(ctx, b, err)
+	}
+	return v, decodeTags(v.Tagging), nil
+}
+
+// PutObjectTagging replaces a version's tags (s3:PutObjectTagging or
+// s3:PutObjectVersionTagging).
+func (s *Service) PutObjectTagging(ctx context.Context, bucket, key, versionID string, tags []Tag) (*ObjectVersion, error) {
+	if _, err := s.authorizeObject(ctx, access{action: versionAction("s3:PutObjectTagging", versionID), bucket: bucket,
+		key: key, keys: versionKeys(versionID)}); err != nil {
+		return nil, err
+	}
+	stored, err := encodeTags(tags)
+	if err != nil {
+		return nil, err
+	}
+	return s.setTagging(ctx, bucket, key, versionID, stored)
+}
+
+// DeleteObjectTagging removes a version's tags (s3:DeleteObjectTagging or
+// s3:DeleteObjectVersionTagging).
+func (s *Service) DeleteObjectTagging(ctx context.Context, bucket, key, versionID string) (*ObjectVersion, error) {
+	if _, err := s.authorizeObject(ctx, access{action: versionAction("s3:DeleteObjectTagging", versionID), bucket: bucket,
+		key: key, keys: versionKeys(versionID)}); err != nil {
+		return nil, err
+	}
+	return s.setTagging(ctx, bucket, key, versionID, "")
+}
+
 func (h *Handler) getObjectTagging(rq *request) error {
-	v, err := h.svc.getVersion(rq.ctx, rq.bucket, rq.key, rq.q.Get("versionId"))
+	v, tags, err := h.svc.GetObjectTagging(rq.ctx, rq.bucket, rq.key, rq.q.Get("versionId"))
 	if err != nil {
 		return err
 	}
 	setVersionHeader(rq.w.Header(), v.VersionID)
-	return awsproto.WriteXML(rq.w, http.StatusOK, tagging{Xmlns: xmlns, TagSet: decodeTags(v.Tagging)})
+	return awsproto.WriteXML(rq.w, http.StatusOK, tagging{Xmlns: xmlns, TagSet: tags})
 }
 
 func (h *Handler) putObjectTagging(rq *request) error {
@@ -155,11 +194,7 @@ func (h *Handler) putObjectTagging(rq *request) error {
 	if err := awsproto.DecodeXML(rq.r.Body, awsproto.MaxXMLBody, &in); err != nil {
 		return err
 	}
-	tags, err := encodeTags(in.TagSet)
-	if err != nil {
-		return err
-	}
-	v, err := h.svc.setTagging(rq.ctx, rq.bucket, rq.key, rq.q.Get("versionId"), tags)
+	v, err := h.svc.PutObjectTagging(rq.ctx, rq.bucket, rq.key, rq.q.Get("versionId"), in.TagSet)
 	if err != nil {
 		return err
 	}
@@ -169,7 +204,7 @@ func (h *Handler) putObjectTagging(rq *request) error {
 }
 
 func (h *Handler) deleteObjectTagging(rq *request) error {
-	v, err := h.svc.setTagging(rq.ctx, rq.bucket, rq.key, rq.q.Get("versionId"), "")
+	v, err := h.svc.DeleteObjectTagging(rq.ctx, rq.bucket, rq.key, rq.q.Get("versionId"))
 	if err != nil {
 		return err
 	}

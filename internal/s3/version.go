@@ -42,10 +42,10 @@ func validVersionID(id string) bool {
 }
 
 // latestVersion returns the newest version (or delete marker) of key, or nil.
-func latestVersion(tx storage.Tx, bucket, key string) (*version, error) {
-	var v *version
+func latestVersion(tx storage.Tx, bucket, key string) (*ObjectVersion, error) {
+	var v *ObjectVersion
 	err := storage.ScanPrefix(tx, versionsOf(bucket, key), func(_, raw []byte) error {
-		v = new(version)
+		v = new(ObjectVersion)
 		if err := decodeVersion(raw, v); err != nil {
 			return err
 		}
@@ -55,10 +55,10 @@ func latestVersion(tx storage.Tx, bucket, key string) (*version, error) {
 }
 
 // findVersion returns the version of key with the given version id ("null" included).
-func findVersion(tx storage.Tx, bucket, key, versionID string) (*version, error) {
+func findVersion(tx storage.Tx, bucket, key, versionID string) (*ObjectVersion, error) {
 	notFound := awserr.New(awserr.NoSuchVersion, "The specified version does not exist.").With("Key", key).With("VersionId", versionID)
 	if versionID != "null" {
-		var v version
+		var v ObjectVersion
 		if err := storage.GetJSON(tx, versionKey(bucket, key, versionID), &v); err != nil {
 			if errors.Is(err, storage.ErrNotFound) {
 				return nil, notFound
@@ -67,9 +67,9 @@ func findVersion(tx storage.Tx, bucket, key, versionID string) (*version, error)
 		}
 		return &v, nil
 	}
-	var found *version
+	var found *ObjectVersion
 	err := storage.ScanPrefix(tx, versionsOf(bucket, key), func(_, raw []byte) error {
-		var v version
+		var v ObjectVersion
 		if err := decodeVersion(raw, &v); err != nil {
 			return err
 		}
@@ -103,7 +103,7 @@ func nextSortID(tx storage.Tx, bucket, key string, now time.Time, random []byte)
 // putVersion makes v the newest version of its key: in versioned buckets it is added, in
 // unversioned or suspended ones it replaces the "null" version (whose body is freed). The
 // current pointer follows. v.SortID and v.VersionID are set here.
-func putVersion(tx storage.Tx, b *bucketRecord, v *version, random []byte) error {
+func putVersion(tx storage.Tx, b *Bucket, v *ObjectVersion, random []byte) error {
 	sortID, err := nextSortID(tx, b.Name, v.Key, v.LastModified, random)
 	if err != nil {
 		return err
@@ -137,7 +137,7 @@ func putVersion(tx storage.Tx, b *bucketRecord, v *version, random []byte) error
 
 // removeVersion deletes one version as of now, retiring its body, and repoints the current
 // pointer at the newest remaining version.
-func removeVersion(tx storage.Tx, bucket string, v *version, now time.Time) error {
+func removeVersion(tx storage.Tx, bucket string, v *ObjectVersion, now time.Time) error {
 	if err := retireBody(tx, v.Body, now); err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ type serverSideEncryptionConfiguration struct {
 type publicAccessBlockConfiguration struct {
 	XMLName xml.Name `xml:"PublicAccessBlockConfiguration"`
 	Xmlns   string   `xml:"xmlns,attr,omitempty"`
-	publicAccessBlock
+	PublicAccessBlock
 }
 
 type listObject struct {
