@@ -152,8 +152,9 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 	}
 	authz := policy.NewEngine(nil)
 	srv.keys = kms.New(kms.Config{Store: store, Keyring: kr, Authorizer: authz, Region: c.Region, Logger: log})
-	srv.tables = dynamodb.New(dynamodb.Config{Store: store, Authorizer: authz, Region: c.Region, Logger: log})
 	srv.objects = s3.New(s3.Config{Store: store, Keys: kr, KMS: srv.keys, Authorizer: authz, Region: c.Region, Domain: c.Domain, Logger: log})
+	// Lock-table items are authorized as the states they lock.
+	srv.tables = dynamodb.New(dynamodb.Config{Store: store, Authorizer: authz, StateLocks: srv.objects, Region: c.Region, Logger: log})
 	if srv.created {
 		if err := srv.objects.EnsureBucket(ctx, srv.account.ID, defaultBucket, true); err != nil {
 			return fail(fmt.Errorf("bootstrap: %w", err))

@@ -22,28 +22,28 @@ const (
 	maxBatchGetResponse = 16 << 20 // bytes of items returned; keys past it come back as UnprocessedKeys
 )
 
-type batchWriteInput struct {
-	RequestItems                map[string][]writeRequest `json:"RequestItems"`
+type BatchWriteItemInput struct {
+	RequestItems                map[string][]WriteRequest `json:"RequestItems"`
 	ReturnConsumedCapacity      string                    `json:"ReturnConsumedCapacity"`
 	ReturnItemCollectionMetrics string                    `json:"ReturnItemCollectionMetrics"`
 }
 
-type writeRequest struct {
+type WriteRequest struct {
 	PutRequest    *struct{ Item item.Item } `json:"PutRequest,omitempty"`
 	DeleteRequest *struct{ Key item.Item }  `json:"DeleteRequest,omitempty"`
 }
 
-type batchWriteOutput struct {
-	UnprocessedItems map[string][]writeRequest `json:"UnprocessedItems"`
+type BatchWriteItemOutput struct {
+	UnprocessedItems map[string][]WriteRequest `json:"UnprocessedItems"`
 	ConsumedCapacity []*consumedCapacity       `json:"ConsumedCapacity,omitempty"`
 }
 
-type batchGetInput struct {
-	RequestItems           map[string]*keysAndAttributes `json:"RequestItems"`
+type BatchGetItemInput struct {
+	RequestItems           map[string]*KeysAndAttributes `json:"RequestItems"`
 	ReturnConsumedCapacity string                        `json:"ReturnConsumedCapacity"`
 }
 
-type keysAndAttributes struct {
+type KeysAndAttributes struct {
 	ExpressionAttributeNames map[string]string `json:"ExpressionAttributeNames,omitempty"`
 	Keys                     []item.Item       `json:"Keys"`
 	ConsistentRead           bool              `json:"ConsistentRead,omitempty"`
@@ -51,9 +51,9 @@ type keysAndAttributes struct {
 	AttributesToGet          []string          `json:"AttributesToGet,omitempty"`
 }
 
-type batchGetOutput struct {
+type BatchGetItemOutput struct {
 	Responses        map[string][]item.Item        `json:"Responses"`
-	UnprocessedKeys  map[string]*keysAndAttributes `json:"UnprocessedKeys"`
+	UnprocessedKeys  map[string]*KeysAndAttributes `json:"UnprocessedKeys"`
 	ConsumedCapacity []*consumedCapacity           `json:"ConsumedCapacity,omitempty"`
 }
 
@@ -80,13 +80,14 @@ func errDuplicateKeys() error {
 	return validation("Provided list of item keys contains duplicates")
 }
 
-// batchTables resolves and authorizes every table a batch names, in name order (so the
-// first error is always the same), with each table's keys as its LeadingKeys.
-func batchTables[V any](h *Handler, rq *request, items map[string]V, ops func(V) []batchOp) ([]*batchTable, error) {
+// batchTables resolves and authorizes every table a batch names as dynamodb:<op>, in name
+// order (so the first error is always the same), with each table's keys as its LeadingKeys;
+// the items of a lock table are also authorized as their states (write or read).
+func batchTables[V any](ctx context.Context, s *Service, op string, write bool, items map[string]V, ops func(V) []batchOp) ([]*batchTable, error) {
 	var out []*batchTable
 	for _, name := range slices.Sorted(maps.Keys(items)) {
 		list := ops(items[name])
-		account, t, err := h.itemOp(rq, name, func(t *tableRecord) []string {
+		account, t, err := s.itemOp(ctx, op, name, func(t *tableRecord) []string {
 			keys := []string{}
 			for _, op := range list {
 				keys = append(keys, leadingFrom(op.attrs)(t)...)
@@ -94,6 +95,13 @@ func batchTables[V any](h *Handler, rq *request, items map[string]V, ops func(V)
 			return keys
 		})
 		if err != nil {
+			return nil, err
+		}
+		attrs := make([]item.Item, len(list))
+		for i, op := range list {
+			attrs[i] = op.attrs
+		}
+		if err := s.authorizeLocks(ctx, t, lockIDsOf(attrs...), write); err != nil {
 			return nil, err
 		}
 		bt := &batchTable{account: account, t: t}
@@ -113,11 +121,8 @@ func batchTables[V any](h *Handler, rq *request, items map[string]V, ops func(V)
 	return out, nil
 }
 
-func (h *Handler) batchWriteItem(rq *request) (any, error) {
-	var in batchWriteInput
-	if err := decode(rq.body, &in); err != nil {
-		return nil, err
-	}
+// BatchWriteItem applies up to 25 puts and deletes across tables, all or none.
+func (s *Service) BatchWriteItem(ctx context.Context, in *BatchWriteItemInput) (*BatchWriteItemOutput, error) {
 	if err := checkCapacityMode(in.ReturnConsumedCapacity); err != nil {
 		return nil, err
 	}
@@ -153,7 +158,7 @@ func (h *Handler) batchWriteItem(rq *request) (any, error) {
 			}
 		}
 	}
-	tables, err := batchTables(h, rq, in.RequestItems, func(reqs []writeRequest) []batchOp {
+	tables, err := batchTables(ctx, s, "BatchWriteItem", true, in.RequestItems, func(reqs []WriteRequest) []batchOp {
 		var ops []batchOp
 		for _, r := range reqs {
 			if r.PutRequest != nil {
@@ -167,7 +172,7 @@ func (h *Handler) batchWriteItem(rq *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &batchWriteOutput{UnprocessedItems: map[string][]writeRequest{}}
+	out := &BatchWriteItemOutput{UnprocessedItems: map[string][]WriteRequest{}}
 	for _, bt := range tables {
 		units := 0.0
 		for _, op := range bt.ops {
@@ -181,7 +186,7 @@ func (h *Handler) batchWriteItem(rq *request) (any, error) {
 			out.ConsumedCapacity = append(out.ConsumedCapacity, c)
 		}
 	}
-	if err := h.svc.batchWrite(rq.ctx, tables); err != nil {
+	if err := s.batchWrite(ctx, tables); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -237,11 +242,8 @@ func (s *Service) tableGone(tx storage.Tx, bt *batchTable) (bool, error) {
 	return t.ID != bt.t.ID, nil
 }
 
-func (h *Handler) batchGetItem(rq *request) (any, error) {
-	var in batchGetInput
-	if err := decode(rq.body, &in); err != nil {
-		return nil, err
-	}
+// BatchGetItem reads up to 100 items across tables in one snapshot.
+func (s *Service) BatchGetItem(ctx context.Context, in *BatchGetItemInput) (*BatchGetItemOutput, error) {
 	if err := checkCapacityMode(in.ReturnConsumedCapacity); err != nil {
 		return nil, err
 	}
@@ -267,7 +269,7 @@ func (h *Handler) batchGetItem(rq *request) (any, error) {
 	if n == 0 || n > maxBatchGet {
 		return nil, validation("Too many items requested for the BatchGetItem call")
 	}
-	tables, err := batchTables(h, rq, in.RequestItems, func(ka *keysAndAttributes) []batchOp {
+	tables, err := batchTables(ctx, s, "BatchGetItem", false, in.RequestItems, func(ka *KeysAndAttributes) []batchOp {
 		ops := make([]batchOp, len(ka.Keys))
 		for i, k := range ka.Keys {
 			ops[i].attrs = k
@@ -277,15 +279,15 @@ func (h *Handler) batchGetItem(rq *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &batchGetOutput{Responses: map[string][]item.Item{}, UnprocessedKeys: map[string]*keysAndAttributes{}}
+	out := &BatchGetItemOutput{Responses: map[string][]item.Item{}, UnprocessedKeys: map[string]*KeysAndAttributes{}}
 	units := make([]float64, len(tables))
-	err = h.svc.store.View(rq.ctx, func(tx storage.Tx) error {
+	err = s.store.View(ctx, func(tx storage.Tx) error {
 		clear(out.Responses)
 		clear(out.UnprocessedKeys)
 		size := 0
 		for i, bt := range tables {
 			units[i] = 0
-			if gone, err := h.svc.tableGone(tx, bt); err != nil {
+			if gone, err := s.tableGone(tx, bt); err != nil {
 				return err
 			} else if gone {
 				return errTableNotFound()

@@ -61,7 +61,7 @@ func (a *recordingAuthorizer) Authorize(ctx context.Context, req *policy.Request
 	deny := a.deny
 	a.mu.Unlock()
 	if deny != nil && deny(req) {
-		return policy.ErrDenied
+		return &policy.DeniedError{PrincipalARN: rec.Caller.Principal.ARN, Action: req.Action, Resource: req.Resource}
 	}
 	return policy.NewEngine(nil).Authorize(ctx, req)
 }

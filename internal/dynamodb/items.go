@@ -216,7 +216,7 @@ func conditionError(err error, onFailure string) error {
 	return err
 }
 
-func (s *Service) putItem(ctx context.Context, account string, hint *tableRecord, in *putItemInput) (*writeOutput, error) {
+func (s *Service) putItem(ctx context.Context, account string, hint *tableRecord, in *PutItemInput) (*WriteOutput, error) {
 	if err := checkLegacy(in.legacyParams); err != nil {
 		return nil, err
 	}
@@ -252,7 +252,7 @@ func (s *Service) putItem(ctx context.Context, account string, hint *tableRecord
 	if err != nil {
 		return nil, conditionError(err, in.ReturnValuesOnConditionCheckFailure)
 	}
-	out := &writeOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, hint.Name,
+	out := &WriteOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, hint.Name,
 		writeUnits(max(res.old.Size(), in.Item.Size())), true)}
 	if rv == "ALL_OLD" {
 		out.Attributes = res.old
@@ -260,7 +260,7 @@ func (s *Service) putItem(ctx context.Context, account string, hint *tableRecord
 	return out, nil
 }
 
-func (s *Service) deleteItem(ctx context.Context, account string, hint *tableRecord, in *deleteItemInput) (*writeOutput, error) {
+func (s *Service) deleteItem(ctx context.Context, account string, hint *tableRecord, in *DeleteItemInput) (*WriteOutput, error) {
 	if err := checkLegacy(in.legacyParams); err != nil {
 		return nil, err
 	}
@@ -286,14 +286,14 @@ func (s *Service) deleteItem(ctx context.Context, account string, hint *tableRec
 	if err != nil {
 		return nil, conditionError(err, in.ReturnValuesOnConditionCheckFailure)
 	}
-	out := &writeOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, hint.Name, writeUnits(res.old.Size()), true)}
+	out := &WriteOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, hint.Name, writeUnits(res.old.Size()), true)}
 	if rv == "ALL_OLD" {
 		out.Attributes = res.old
 	}
 	return out, nil
 }
 
-func (s *Service) updateItem(ctx context.Context, account string, hint *tableRecord, in *updateItemInput) (*writeOutput, error) {
+func (s *Service) updateItem(ctx context.Context, account string, hint *tableRecord, in *UpdateItemInput) (*WriteOutput, error) {
 	if err := checkLegacy(in.legacyParams); err != nil {
 		return nil, err
 	}
@@ -339,7 +339,7 @@ func (s *Service) updateItem(ctx context.Context, account string, hint *tableRec
 	if err != nil {
 		return nil, conditionError(err, in.ReturnValuesOnConditionCheckFailure)
 	}
-	out := &writeOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, hint.Name,
+	out := &WriteOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, hint.Name,
 		writeUnits(max(res.old.Size(), res.new.Size())), true)}
 	switch rv {
 	case "ALL_OLD":
@@ -358,7 +358,7 @@ func (s *Service) updateItem(ctx context.Context, account string, hint *tableRec
 	return out, nil
 }
 
-func (s *Service) getItem(ctx context.Context, account string, hint *tableRecord, in *getItemInput) (*getItemOutput, error) {
+func (s *Service) getItem(ctx context.Context, account string, hint *tableRecord, in *GetItemInput) (*GetItemOutput, error) {
 	if err := checkCapacityMode(in.ReturnConsumedCapacity); err != nil {
 		return nil, err
 	}
@@ -395,7 +395,7 @@ func (s *Service) getItem(ctx context.Context, account string, hint *tableRecord
 	if err != nil {
 		return nil, err
 	}
-	out := &getItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, hint.Name, readUnits(it.Size(), in.ConsistentRead), false)}
+	out := &GetItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, hint.Name, readUnits(it.Size(), in.ConsistentRead), false)}
 	if it != nil {
 		if proj != nil {
 			it = proj.Apply(it)

@@ -16,7 +16,7 @@ const maxPageBytes = 1 << 20
 
 // readRequest is what Query and Scan share once checked.
 type readRequest struct {
-	in      *queryInput
+	in      *QueryInput
 	ex      *exprSet
 	proj    *expr.Projection
 	count   bool // Select=COUNT
@@ -25,7 +25,7 @@ type readRequest struct {
 	segment func(t *tableRecord, it item.Item) bool // Scan's Segment, or nil
 }
 
-func checkRead(in *queryInput, src exprSources) (*readRequest, error) {
+func checkRead(in *QueryInput, src exprSources) (*readRequest, error) {
 	if err := checkLegacy(in.legacyParams); err != nil {
 		return nil, err
 	}
@@ -250,7 +250,7 @@ func readBackward(tx storage.Tx, start, end []byte, limit int) (page, error) {
 	return p, nil
 }
 
-func (s *Service) query(ctx context.Context, account string, hint *tableRecord, in *queryInput) (any, error) {
+func (s *Service) query(ctx context.Context, account string, hint *tableRecord, in *QueryInput) (any, error) {
 	if err := checkLegacy(in.legacyParams); err != nil {
 		return nil, err
 	}
@@ -267,7 +267,7 @@ func (s *Service) query(ctx context.Context, account string, hint *tableRecord, 
 	return s.read(ctx, account, hint, rq, true)
 }
 
-func (s *Service) scan(ctx context.Context, account string, hint *tableRecord, in *queryInput) (any, error) {
+func (s *Service) scan(ctx context.Context, account string, hint *tableRecord, in *QueryInput) (any, error) {
 	if in.KeyConditionExpression != nil {
 		return nil, validation("KeyConditionExpression is a Query parameter")
 	}

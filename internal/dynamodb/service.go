@@ -1,12 +1,11 @@
 // Package dynamodb is the DynamoDB API: tables and items in an account and region, stored
 // through storage.Store, with condition, update, projection and key-condition expressions
 // evaluated inside the store transaction so conditional writes are linearizable. Its JSON 1.0
-// front-end (Handler) decodes requests, authorizes them and encodes responses; the Service
-// never sees HTTP.
+// front-end (Handler) decodes requests and encodes responses; the Service's typed operations
+// authorize each call and never see HTTP.
 package dynamodb
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"time"
@@ -14,20 +13,16 @@ import (
 	"github.com/stateward/stateward/internal/awserr"
 	"github.com/stateward/stateward/internal/dynamodb/expr"
 	"github.com/stateward/stateward/internal/dynamodb/item"
-	"github.com/stateward/stateward/internal/policy"
 	"github.com/stateward/stateward/internal/storage"
 )
-
-// Authorizer decides every request; see package policy.
-type Authorizer interface {
-	Authorize(ctx context.Context, req *policy.Request) error
-}
 
 // Config configures a Service. Nil fields mean defaults where one exists.
 type Config struct {
 	Store      storage.Store // required
 	Authorizer Authorizer    // required
-	Region     string        // the region tables live in; "us-east-1" if empty
+	// StateLocks authorizes lock-table items as the states they lock; nil: as items only.
+	StateLocks StateLocks
+	Region     string // the region tables live in; "us-east-1" if empty
 	Logger     *slog.Logger
 	Now        func() time.Time
 }
@@ -36,6 +31,7 @@ type Config struct {
 type Service struct {
 	store  storage.Store
 	authz  Authorizer
+	locks  StateLocks
 	region string
 	log    *slog.Logger
 	now    func() time.Time
@@ -43,7 +39,7 @@ type Service struct {
 
 // New returns a Service.
 func New(c Config) *Service {
-	s := &Service{store: c.Store, authz: c.Authorizer, region: c.Region, log: c.Logger, now: c.Now}
+	s := &Service{store: c.Store, authz: c.Authorizer, locks: c.StateLocks, region: c.Region, log: c.Logger, now: c.Now}
 	if s.region == "" {
 		s.region = "us-east-1"
 	}

@@ -159,7 +159,7 @@ func checkTags(tags []tag) error {
 	return nil
 }
 
-func (s *Service) createTable(ctx context.Context, account string, in *createTableInput) (*tableDescription, error) {
+func (s *Service) createTable(ctx context.Context, account string, in *CreateTableInput) (*TableDescription, error) {
 	if err := checkTableName(in.TableName); err != nil {
 		return nil, err
 	}
@@ -237,8 +237,8 @@ func stats(tx storage.Tx, tableID string) (tableStats, error) {
 	return st, err
 }
 
-func describe(t *tableRecord, status string, st tableStats) *tableDescription {
-	d := &tableDescription{
+func describe(t *tableRecord, status string, st tableStats) *TableDescription {
+	d := &TableDescription{
 		AttributeDefinitions: t.Attributes, TableName: t.Name, KeySchema: t.KeySchema,
 		TableStatus: status, CreationDateTime: epochTime(t.Created),
 		ProvisionedThroughput: throughputDescription{
@@ -258,8 +258,8 @@ func describe(t *tableRecord, status string, st tableStats) *tableDescription {
 	return d
 }
 
-func (s *Service) describeTable(ctx context.Context, account, name string) (*tableDescription, error) {
-	var d *tableDescription
+func (s *Service) describeTable(ctx context.Context, account, name string) (*TableDescription, error) {
+	var d *TableDescription
 	err := s.store.View(ctx, func(tx storage.Tx) error {
 		t, err := getTable(tx, account, s.region, name)
 		if err != nil {
@@ -275,7 +275,7 @@ func (s *Service) describeTable(ctx context.Context, account, name string) (*tab
 	return d, err
 }
 
-func (s *Service) listTables(ctx context.Context, account string, in *listTablesInput) (*listTablesOutput, error) {
+func (s *Service) listTables(ctx context.Context, account string, in *ListTablesInput) (*ListTablesOutput, error) {
 	limit := 100
 	if in.Limit != nil {
 		if *in.Limit < 1 || *in.Limit > 100 {
@@ -288,7 +288,7 @@ func (s *Service) listTables(ctx context.Context, account string, in *listTables
 	if in.ExclusiveStartTableName != "" {
 		start = append(bytes.Clone(prefix), in.ExclusiveStartTableName+"\x00"...)
 	}
-	out := &listTablesOutput{TableNames: []string{}}
+	out := &ListTablesOutput{TableNames: []string{}}
 	err := s.store.View(ctx, func(tx storage.Tx) error {
 		out.TableNames, out.LastEvaluatedTableName = out.TableNames[:0], ""
 		return tx.Scan(start, storage.PrefixEnd(prefix), func(k, _ []byte) error {
@@ -306,7 +306,7 @@ func (s *Service) listTables(ctx context.Context, account string, in *listTables
 // deleteItemsBatch bounds the write transactions that remove a deleted table's items.
 const deleteItemsBatch = 1000
 
-func (s *Service) deleteTable(ctx context.Context, account, name string) (*tableDescription, error) {
+func (s *Service) deleteTable(ctx context.Context, account, name string) (*TableDescription, error) {
 	var (
 		t  *tableRecord
 		st tableStats
@@ -402,7 +402,7 @@ func (s *Service) SweepDroppedTables(ctx context.Context) (int, error) {
 	return len(ids), nil
 }
 
-func (s *Service) updateTable(ctx context.Context, account, name string, in *updateTableInput) (*tableDescription, error) {
+func (s *Service) updateTable(ctx context.Context, account, name string, in *UpdateTableInput) (*TableDescription, error) {
 	if len(in.GlobalSecondaryIndexUpdates) > 0 || len(in.ReplicaUpdates) > 0 {
 		return nil, validation("One or more parameter values were invalid: secondary indexes and replicas are not supported by this server")
 	}

@@ -33,7 +33,7 @@ type provisionedThroughput struct {
 	WriteCapacityUnits *int64 `json:"WriteCapacityUnits"`
 }
 
-type createTableInput struct {
+type CreateTableInput struct {
 	TableName                 string                 `json:"TableName"`
 	AttributeDefinitions      []attributeDefinition  `json:"AttributeDefinitions"`
 	KeySchema                 []keyElement           `json:"KeySchema"`
@@ -54,11 +54,11 @@ type streamSpecification struct {
 	StreamViewType string `json:"StreamViewType"`
 }
 
-type tableNameInput struct {
+type TableNameInput struct {
 	TableName string `json:"TableName"`
 }
 
-type updateTableInput struct {
+type UpdateTableInput struct {
 	TableName                   string                 `json:"TableName"`
 	AttributeDefinitions        []attributeDefinition  `json:"AttributeDefinitions"`
 	BillingMode                 string                 `json:"BillingMode"`
@@ -71,17 +71,17 @@ type updateTableInput struct {
 	SSESpecification            json.RawMessage        `json:"SSESpecification"`
 }
 
-type listTablesInput struct {
+type ListTablesInput struct {
 	ExclusiveStartTableName string `json:"ExclusiveStartTableName"`
 	Limit                   *int   `json:"Limit"`
 }
 
-type listTablesOutput struct {
+type ListTablesOutput struct {
 	TableNames             []string `json:"TableNames"`
 	LastEvaluatedTableName string   `json:"LastEvaluatedTableName,omitempty"`
 }
 
-type tableDescription struct {
+type TableDescription struct {
 	AttributeDefinitions      []attributeDefinition `json:"AttributeDefinitions"`
 	TableName                 string                `json:"TableName"`
 	KeySchema                 []keyElement          `json:"KeySchema"`
@@ -114,7 +114,7 @@ type tableClassSummary struct {
 	TableClass string `json:"TableClass"`
 }
 
-type tagResourceInput struct {
+type TagResourceInput struct {
 	ResourceArn string   `json:"ResourceArn"`
 	Tags        []tag    `json:"Tags"`
 	TagKeys     []string `json:"TagKeys"`
@@ -137,7 +137,7 @@ type expressionParams struct {
 	ExpressionAttributeValues map[string]item.Value `json:"ExpressionAttributeValues"`
 }
 
-type putItemInput struct {
+type PutItemInput struct {
 	legacyParams
 	expressionParams
 	TableName                           string    `json:"TableName"`
@@ -149,7 +149,7 @@ type putItemInput struct {
 	ReturnValuesOnConditionCheckFailure string    `json:"ReturnValuesOnConditionCheckFailure"`
 }
 
-type getItemInput struct {
+type GetItemInput struct {
 	expressionParams
 	TableName              string    `json:"TableName"`
 	Key                    item.Item `json:"Key"`
@@ -159,7 +159,7 @@ type getItemInput struct {
 	ReturnConsumedCapacity string    `json:"ReturnConsumedCapacity"`
 }
 
-type deleteItemInput struct {
+type DeleteItemInput struct {
 	legacyParams
 	expressionParams
 	TableName                           string    `json:"TableName"`
@@ -171,7 +171,7 @@ type deleteItemInput struct {
 	ReturnValuesOnConditionCheckFailure string    `json:"ReturnValuesOnConditionCheckFailure"`
 }
 
-type updateItemInput struct {
+type UpdateItemInput struct {
 	legacyParams
 	expressionParams
 	TableName                           string    `json:"TableName"`
@@ -184,20 +184,20 @@ type updateItemInput struct {
 	ReturnValuesOnConditionCheckFailure string    `json:"ReturnValuesOnConditionCheckFailure"`
 }
 
-// getItemOutput is GetItem's answer: no Item member for a miss, and an empty one for a hit
+// GetItemOutput is GetItem's answer: no Item member for a miss, and an empty one for a hit
 // whose projection matched nothing.
-type getItemOutput struct {
+type GetItemOutput struct {
 	Item             *item.Item        `json:"Item,omitempty"`
 	ConsumedCapacity *consumedCapacity `json:"ConsumedCapacity,omitempty"`
 }
 
-// writeOutput is the answer of PutItem, DeleteItem and UpdateItem.
-type writeOutput struct {
+// WriteOutput is the answer of PutItem, DeleteItem and UpdateItem.
+type WriteOutput struct {
 	Attributes       item.Item         `json:"Attributes,omitempty"`
 	ConsumedCapacity *consumedCapacity `json:"ConsumedCapacity,omitempty"`
 }
 
-type queryInput struct {
+type QueryInput struct {
 	legacyParams
 	expressionParams
 	TableName              string    `json:"TableName"`
