@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -28,6 +29,7 @@ type testEnv struct {
 	S3      *s3.Client
 	STS     *sts.Client
 	KMS     *kms.Client
+	DDB     *dynamodb.Client
 	DataDir string
 }
 
@@ -37,11 +39,13 @@ type envOptions struct {
 	S3 func(*s3.Options)
 	// Domain enables virtual-hosted-style requests, as serve's --domain does.
 	Domain string
+	// WrapAuthz wraps the authorizer every service is given.
+	WrapAuthz func(authorizer) authorizer
 }
 
 func newTestEnv(t testing.TB, opts envOptions) *testEnv {
 	t.Helper()
-	c := &serveConfig{DataDir: t.TempDir(), Region: "us-east-1", Domain: opts.Domain}
+	c := &serveConfig{DataDir: t.TempDir(), Region: "us-east-1", Domain: opts.Domain, wrapAuthz: opts.WrapAuthz}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -83,6 +87,7 @@ func newTestEnv(t testing.TB, opts envOptions) *testEnv {
 	})
 	env.STS = sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(ts.URL) })
 	env.KMS = kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(ts.URL) })
+	env.DDB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ts.URL) })
 	return env
 }
 

@@ -41,6 +41,13 @@ type serveConfig struct {
 	LogLevel      string
 	MasterKeyFile string
 	masterKey     string // STATEWARD_MASTER_KEY only: never a flag, so it stays out of ps
+	// wrapAuthz, when set, wraps the authorizer every service uses (tests record decisions).
+	wrapAuthz func(authorizer) authorizer
+}
+
+// authorizer is the one policy decision point every service is given.
+type authorizer interface {
+	Authorize(ctx context.Context, req *policy.Request) error
 }
 
 func (m *Main) parseServe(args []string) (*serveConfig, error) {
@@ -150,7 +157,10 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 	} else if err != nil {
 		return fail(fmt.Errorf("bootstrap: %w", err))
 	}
-	authz := policy.NewEngine(nil)
+	var authz authorizer = policy.NewEngine(nil)
+	if c.wrapAuthz != nil {
+		authz = c.wrapAuthz(authz)
+	}
 	srv.keys = kms.New(kms.Config{Store: store, Keyring: kr, Authorizer: authz, Region: c.Region, Logger: log})
 	srv.objects = s3.New(s3.Config{Store: store, Keys: kr, KMS: srv.keys, Authorizer: authz, Region: c.Region, Domain: c.Domain, Logger: log})
 	// Lock-table items are authorized as the states they lock.

@@ -3,7 +3,9 @@ package kms
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/stateward/stateward/internal/awserr"
@@ -76,6 +78,9 @@ var operations = map[string]operation{
 	"RotateKeyOnDemand":               op((*Service).rotateKeyOnDemand),
 	"ListKeyRotations":                op((*Service).listKeyRotations),
 }
+
+// Operations names every operation the front-end serves.
+func (h *Handler) Operations() []string { return slices.Sorted(maps.Keys(operations)) }
 
 // ServeAWS serves one KMS call.
 func (h *Handler) ServeAWS(w http.ResponseWriter, r *http.Request) error {

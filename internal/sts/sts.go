@@ -35,6 +35,9 @@ func (h *Handler) Service() string { return "sts" }
 // TargetPrefix is empty: the Query protocol names its operation in the form.
 func (h *Handler) TargetPrefix() string { return "" }
 
+// Operations names every operation the front-end serves.
+func (h *Handler) Operations() []string { return []string{"GetCallerIdentity"} }
+
 // ServeAWS serves one STS call.
 func (h *Handler) ServeAWS(w http.ResponseWriter, r *http.Request) error {
 	form, err := awsproto.ParseForm(r)
