@@ -286,7 +286,10 @@ func TestEveryOperationAuthorizesOnce(t *testing.T) {
 			_, err := env.DDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("walk")})
 			return err
 		}},
-		{op: "ListTables", call: func(ctx context.Context) error { _, err := env.DDB.ListTables(ctx, &dynamodb.ListTablesInput{}); return err }},
+		{op: "ListTables", call: func(ctx context.Context) error {
+			_, err := env.DDB.ListTables(ctx, &dynamodb.ListTablesInput{})
+			return err
+		}},
 		{op: "UpdateTable", call: func(ctx context.Context) error {
 			_, err := env.DDB.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("walk"), DeletionProtectionEnabled: aws.Bool(false)})
 			return err
@@ -365,8 +368,14 @@ func TestEveryOperationAuthorizesOnce(t *testing.T) {
 			return err
 		}},
 		{op: "ListKeys", call: func(ctx context.Context) error { _, err := env.KMS.ListKeys(ctx, &kms.ListKeysInput{}); return err }},
-		{op: "DisableKey", call: func(ctx context.Context) error { _, err := env.KMS.DisableKey(ctx, &kms.DisableKeyInput{KeyId: &keyID}); return err }},
-		{op: "EnableKey", call: func(ctx context.Context) error { _, err := env.KMS.EnableKey(ctx, &kms.EnableKeyInput{KeyId: &keyID}); return err }},
+		{op: "DisableKey", call: func(ctx context.Context) error {
+			_, err := env.KMS.DisableKey(ctx, &kms.DisableKeyInput{KeyId: &keyID})
+			return err
+		}},
+		{op: "EnableKey", call: func(ctx context.Context) error {
+			_, err := env.KMS.EnableKey(ctx, &kms.EnableKeyInput{KeyId: &keyID})
+			return err
+		}},
 		{op: "UpdateKeyDescription", call: func(ctx context.Context) error {
 			_, err := env.KMS.UpdateKeyDescription(ctx, &kms.UpdateKeyDescriptionInput{KeyId: &keyID, Description: aws.String("d")})
 			return err
@@ -405,7 +414,10 @@ func TestEveryOperationAuthorizesOnce(t *testing.T) {
 			_, err := env.KMS.UpdateAlias(ctx, &kms.UpdateAliasInput{AliasName: aws.String("alias/walk"), TargetKeyId: &keyID})
 			return err
 		}},
-		{op: "ListAliases", call: func(ctx context.Context) error { _, err := env.KMS.ListAliases(ctx, &kms.ListAliasesInput{}); return err }},
+		{op: "ListAliases", call: func(ctx context.Context) error {
+			_, err := env.KMS.ListAliases(ctx, &kms.ListAliasesInput{})
+			return err
+		}},
 		{op: "DeleteAlias", call: func(ctx context.Context) error {
 			_, err := env.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String("alias/walk")})
 			return err
@@ -417,7 +429,10 @@ func TestEveryOperationAuthorizesOnce(t *testing.T) {
 			}
 			return err
 		}},
-		{op: "Decrypt", call: func(ctx context.Context) error { _, err := env.KMS.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: blob}); return err }},
+		{op: "Decrypt", call: func(ctx context.Context) error {
+			_, err := env.KMS.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: blob})
+			return err
+		}},
 		{op: "ReEncrypt", want: []string{"kms:ReEncryptTo ", "kms:ReEncryptFrom "}, call: func(ctx context.Context) error {
 			_, err := env.KMS.ReEncrypt(ctx, &kms.ReEncryptInput{CiphertextBlob: blob, DestinationKeyId: &keyID})
 			return err
