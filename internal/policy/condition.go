@@ -484,7 +484,7 @@ func parseDate(s string) (time.Time, bool) {
 	}
 	for _, l := range dateLayouts {
 		if t, err := time.Parse(l, s); err == nil {
-			return t, true
+			return t.UTC(), true
 		}
 	}
 	return time.Time{}, false
