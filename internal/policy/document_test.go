@@ -134,7 +134,7 @@ func TestParseValid(t *testing.T) {
 	}{
 		{"minimal identity", IdentityKind, `{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`},
 		{"2008 version", IdentityKind, `{"Version":"2008-10-17","Statement":[{"Effect":"Deny","NotAction":"iam:*","NotResource":"arn:aws:s3:::b"}]}`},
-		{"white space does not count towards the size", IdentityKind, stmt(`"Effect":"Allow","Action":"*","Resource":"*"`+strings.Repeat(" ", 30<<10))},
+		{"white space does not count towards the size", IdentityKind, stmt(`"Effect":"Allow","Action":"*","Resource":"*"` + strings.Repeat(" ", 30<<10))},
 		{"KMS default key policy", ResourceKind, `{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}`},
 		{"every principal form", ResourceKind, stmt(`"Effect":"Allow","Principal":{"AWS":["*","111122223333","arn:aws:iam::111122223333:root","arn:aws:iam::111122223333:user/a/b","arn:aws:iam::111122223333:role/R","arn:aws:sts::111122223333:assumed-role/R/s","arn:aws:sts::111122223333:federated-user/f"],"Service":"s3.amazonaws.com","Federated":"cognito-identity.amazonaws.com","CanonicalUser":"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"},"Action":"s3:*","Resource":"*"`)},
 		{"trust policy", TrustKind, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`},

@@ -141,21 +141,22 @@ type hit struct {
 	stmt  int
 }
 
-// evaluation gathers the statements that apply to one request.
+// evaluation gathers the statements that apply to one request. It lives on Evaluate's stack:
+// a decision allocates only its result.
 type evaluation struct {
-	ec   *evalCtx
-	pp   *PrincipalPolicies
-	hits []hit
-	buf  [16]hit
+	ec evalCtx
+	pp *PrincipalPolicies
 	// sessionAllowing counts the session policies with an applying Allow.
 	sessionAllowing int
 }
 
-func (e *evaluation) scan(class policyClass, src int, d *Document) (allows bool) {
+// scan appends to hits the statements of d that apply, and tells whether one allows.
+func (e *evaluation) scan(hits []hit, class policyClass, src int, d *Document) (_ []hit, allows bool) {
 	if d == nil {
-		return false
+		return hits, false
 	}
 	p := e.ec.p
+	ec := &e.ec
 	for i, st := range d.Statements {
 		pm := pmNone
 		if class == classResource {
@@ -163,13 +164,13 @@ func (e *evaluation) scan(class policyClass, src int, d *Document) (allows bool)
 				continue
 			}
 		}
-		if !st.applies(e.ec) {
+		if !st.applies(ec) {
 			continue
 		}
-		e.hits = append(e.hits, hit{class: class, deny: st.deny, pm: pm, src: src, stmt: i})
+		hits = append(hits, hit{class: class, deny: st.deny, pm: pm, src: src, stmt: i})
 		allows = allows || !st.deny
 	}
-	return allows
+	return hits, allows
 }
 
 // Evaluate decides r with the principal's policies pp (nil for none), the resource policy in
@@ -190,33 +191,35 @@ func Evaluate(r *Request, pp *PrincipalPolicies) Result {
 	if r.Caller == nil || r.Caller.Principal == nil {
 		return Result{Decision: ImplicitDeny, Reason: Unauthenticated}
 	}
-	ec := newEvalCtx(r)
-	e := &evaluation{ec: ec, pp: pp}
-	e.hits = e.buf[:0]
-	identityAllow := false
+	var buf [16]hit
+	hits := buf[:0]
+	e := evaluation{pp: pp}
+	e.ec.init(r)
+	identityAllow, allows := false, false
 	if pp != nil {
 		for i := range pp.Identity {
-			identityAllow = e.scan(classIdentity, i, pp.Identity[i].Doc) || identityAllow
+			hits, allows = e.scan(hits, classIdentity, i, pp.Identity[i].Doc)
+			identityAllow = identityAllow || allows
 		}
 		for i := range pp.Session {
-			if e.scan(classSession, i, pp.Session[i].Doc) {
+			if hits, allows = e.scan(hits, classSession, i, pp.Session[i].Doc); allows {
 				e.sessionAllowing++
 			}
 		}
 	}
-	e.scan(classResource, 0, r.ResourcePolicy)
-	res := e.decide(r, identityAllow)
-	if len(ec.missing) > 0 {
-		res.Missing = ec.missing
+	hits, _ = e.scan(hits, classResource, 0, r.ResourcePolicy)
+	res := e.decide(r, hits, identityAllow)
+	if len(e.ec.missing) > 0 {
+		res.Missing = e.ec.missing
 	}
 	return res
 }
 
-func (e *evaluation) decide(r *Request, identityAllow bool) Result {
+func (e *evaluation) decide(r *Request, hits []hit, identityAllow bool) Result {
 	// An explicit deny anywhere wins; the reason names the first kind of policy in
 	// identity, resource, session order that denies.
 	denied, denyClass := false, classSession
-	for _, h := range e.hits {
+	for _, h := range hits {
 		if h.deny && (!denied || h.class < denyClass) {
 			denied, denyClass = true, h.class
 		}
@@ -229,7 +232,7 @@ func (e *evaluation) decide(r *Request, identityAllow bool) Result {
 		case classResource:
 			reason = ResourceExplicitDeny
 		}
-		return Result{Decision: ExplicitDeny, Reason: reason, Matched: e.matches(filter{deny: true})}
+		return Result{Decision: ExplicitDeny, Reason: reason, Matched: e.matches(hits, filter{deny: true})}
 	}
 
 	p := e.ec.p
@@ -238,13 +241,13 @@ func (e *evaluation) decide(r *Request, identityAllow bool) Result {
 	// nothing.
 	sessionOK := e.pp == nil || !e.pp.HasSession || len(e.pp.Session) > 0 && e.sessionAllowing == len(e.pp.Session)
 	var best principalMatch // the strongest resource-policy grant
-	for _, h := range e.hits {
+	for _, h := range hits {
 		if h.class == classResource {
 			best = max(best, h.pm)
 		}
 	}
 	deny := func(reason Reason) Result { return Result{Decision: ImplicitDeny, Reason: reason} }
-	allow := func(f filter) Result { return Result{Decision: Allowed, Matched: e.matches(f)} }
+	allow := func(f filter) Result { return Result{Decision: Allowed, Matched: e.matches(hits, f)} }
 	const all = 1<<classIdentity | 1<<classResource | 1<<classSession
 
 	if p.IsRoot() {
@@ -309,9 +312,9 @@ func (f filter) keep(h hit) bool {
 }
 
 // matches lists the hits f keeps, in the order they were found.
-func (e *evaluation) matches(f filter) []Match {
+func (e *evaluation) matches(hits []hit, f filter) []Match {
 	n := 0
-	for _, h := range e.hits {
+	for _, h := range hits {
 		if f.keep(h) {
 			n++
 		}
@@ -320,7 +323,7 @@ func (e *evaluation) matches(f filter) []Match {
 		return nil
 	}
 	out := make([]Match, 0, n)
-	for _, h := range e.hits {
+	for _, h := range hits {
 		if !f.keep(h) {
 			continue
 		}

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"strings"
 )
@@ -37,8 +36,6 @@ type jmember struct {
 // list, statement, Condition, operator, value list); anything deeper is refused before it
 // can cost stack or memory.
 const maxJSONDepth = 8
-
-var errJSONSyntax = errors.New("json syntax")
 
 // readJSON reads exactly one JSON value from text. Errors are *SyntaxError.
 func readJSON(text string) (jvalue, error) {

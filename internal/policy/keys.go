@@ -67,13 +67,13 @@ type evalCtx struct {
 	missing []string
 }
 
-func newEvalCtx(r *Request) *evalCtx {
-	ec := &evalCtx{r: r, ir: r.Caller, p: r.Caller.Principal}
+// init readies ec for r, whose Caller and its Principal are set.
+func (ec *evalCtx) init(r *Request) {
+	ec.r, ec.ir, ec.p = r, r.Caller, r.Caller.Principal
 	ec.acct = r.ResourceAccount
 	if ec.acct == "" {
 		ec.acct = ec.p.AccountID
 	}
-	return ec
 }
 
 // lookup returns the values of key, which is lower-case. A key in Request.Keys overrides the
