@@ -35,9 +35,9 @@ func (k Kind) String() string {
 }
 
 // MaxSize is the largest document Parse accepts for k, counted in non-white-space bytes as
-// IAM counts them. Resource policies may be as large as a KMS key policy (32 KiB); services
-// with a lower limit (S3's 20 KiB bucket policies, IAM's per-entity quotas) enforce it
-// themselves.
+// IAM counts them; a text more than four times as long is refused before it is counted.
+// Resource policies may be as large as a KMS key policy (32 KiB); services with a lower limit
+// (S3's 20 KiB bucket policies, IAM's per-entity quotas) enforce it themselves.
 func MaxSize(k Kind) int {
 	if k == ResourceKind {
 		return 32 << 10
