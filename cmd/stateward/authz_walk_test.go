@@ -384,7 +384,9 @@ func TestEveryOperationAuthorizesOnce(t *testing.T) {
 			_, err := env.KMS.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &keyID, PolicyName: aws.String("default")})
 			return err
 		}},
-		{op: "PutKeyPolicy", call: func(ctx context.Context) error {
+		// The second question is KMS's lockout check: would the new policy still let the
+		// caller change it?
+		{op: "PutKeyPolicy", want: []string{"kms:PutKeyPolicy ", "kms:PutKeyPolicy "}, call: func(ctx context.Context) error {
 			_, err := env.KMS.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &keyID, PolicyName: aws.String("default"), Policy: aws.String(
 				`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"kms:*","Resource":"*"}]}`)})
 			return err

@@ -352,7 +352,7 @@ func TestScheduleAndCancelKeyDeletion(t *testing.T) {
 			return err
 		},
 		"PutKeyPolicy": func() error {
-			_, err := e.A.PutKeyPolicy(ctx, &awskms.PutKeyPolicyInput{KeyId: aws.String(id), Policy: aws.String(`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*"}]}`)})
+			_, err := e.A.PutKeyPolicy(ctx, &awskms.PutKeyPolicyInput{KeyId: aws.String(id), Policy: aws.String(`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"` + accountA + `"},"Action":"kms:*","Resource":"*"}]}`)})
 			return err
 		},
 	}
@@ -456,11 +456,14 @@ func TestKeyPolicy(t *testing.T) {
 	if aws.ToString(got.Policy) != want || aws.ToString(got.PolicyName) != "default" {
 		t.Errorf("default policy = %q (%q), want %q", aws.ToString(got.Policy), aws.ToString(got.PolicyName), want)
 	}
-	custom := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + accountA + `:user/alice"},"Action":"kms:Decrypt","Resource":"*"}}`
+	custom := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + accountA + `:user/alice"},"Action":"kms:Decrypt","Resource":"*"},` +
+		`{"Effect":"Allow","Principal":{"AWS":"` + accountA + `"},"Action":"kms:*","Resource":"*"}]}`
+	aliceOnly := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + accountA + `:user/alice"},"Action":"kms:Decrypt","Resource":"*"}}`
 	tests := []struct {
 		name, policyName, policy, want string
 	}{
-		{"single statement", "default", custom, ""},
+		{"single statement", "default", aliceOnly, "MalformedPolicyDocumentException"}, // would lock the caller out
+		{"statement list", "default", custom, ""},
 		{"no policy name", "", custom, ""},
 		{"not JSON", "default", `{"Statement":`, "MalformedPolicyDocumentException"},
 		{"no Statement", "default", `{"Version":"2012-10-17"}`, "MalformedPolicyDocumentException"},
@@ -505,6 +508,16 @@ func TestKeyPolicy(t *testing.T) {
 	if aws.ToString(got.Policy) != custom {
 		t.Errorf("policy from CreateKey = %q", aws.ToString(got.Policy))
 	}
+	// CreateKey applies the same lockout check.
+	_, err = e.A.CreateKey(ctx, &awskms.CreateKeyInput{Policy: aws.String(aliceOnly)})
+	wantCode(t, err, "MalformedPolicyDocumentException")
+	// Bypassing the check takes the caller at its word: the key is then out of its reach.
+	if _, err := e.A.PutKeyPolicy(ctx, &awskms.PutKeyPolicyInput{KeyId: aws.String(id), Policy: aws.String(aliceOnly),
+		BypassPolicyLockoutSafetyCheck: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.A.GetKeyPolicy(ctx, &awskms.GetKeyPolicyInput{KeyId: aws.String(id)})
+	wantCode(t, err, "AccessDeniedException")
 }
 
 func TestTags(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/stateward/stateward/internal/awserr"
+	"github.com/stateward/stateward/internal/identity"
 	"github.com/stateward/stateward/internal/policy"
 	"github.com/stateward/stateward/internal/storage"
 )
@@ -14,6 +15,24 @@ import (
 func defaultKeyPolicy(account string) string {
 	return `{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` +
 		account + `:root"},"Action":"kms:*","Resource":"*"}]}`
+}
+
+// checkLockout is KMS's policy lockout safety check: a new key policy must still let the
+// caller change the key policy (kms:PutKeyPolicy), else the key could become unmanageable.
+// It asks the authorizer what it would decide under the new policy; resource is the key's
+// ARN (the account's key ARN prefix for a key being created, which key policies never name).
+func (s *Service) checkLockout(ctx context.Context, p *identity.Principal, resource, account, text string) error {
+	doc, err := policy.ParseCached(text, policy.ResourceKind)
+	if err != nil {
+		return err
+	}
+	req := s.request(p, "PutKeyPolicy", resource, account, nil)
+	req.ResourcePolicy, req.ResourcePolicyRequired = doc, true
+	err = s.authz.Authorize(ctx, req)
+	if errors.Is(err, policy.ErrDenied) {
+		return awserr.New(CodeMalformedPolicy, "The new key policy will not allow you to update the key policy in the future.")
+	}
+	return err
 }
 
 // validatePolicy checks a key policy with the policy language the authorizer enforces.
@@ -82,6 +101,11 @@ func (s *Service) putKeyPolicy(ctx context.Context, in *keyPolicyInput) (*emptyO
 	k, err := s.resolve(ctx, p, in.KeyID, "keyId", "PutKeyPolicy", nil)
 	if err != nil {
 		return nil, err
+	}
+	if !in.BypassPolicyLockoutSafetyCheck {
+		if err := s.checkLockout(ctx, p, k.arn(), k.Account, *in.Policy); err != nil {
+			return nil, err
+		}
 	}
 	_, err = s.updateKey(ctx, k, func(_ storage.Tx, k *keyRecord) error {
 		if err := checkEditable(k); err != nil {

@@ -103,6 +103,11 @@ func (s *Service) createKey(ctx context.Context, in *createKeyInput) (*keyMetada
 	if err := s.authorize(ctx, p, "CreateKey", "*", "", nil); err != nil {
 		return nil, err
 	}
+	if in.Policy != nil && !in.BypassPolicyLockoutSafetyCheck {
+		if err := s.checkLockout(ctx, p, keyARN(s.region, p.AccountID, "*"), p.AccountID, pol); err != nil {
+			return nil, err
+		}
+	}
 	k, err := s.createKeyRecord(ctx, &keyRecord{Account: p.AccountID, Description: desc,
 		Manager: managerCustomer, Policy: pol, Tags: tags}, nil)
 	if err != nil {
