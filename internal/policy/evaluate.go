@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"strings"
+
 	"github.com/stateward/stateward/internal/identity"
 )
 
@@ -116,11 +118,29 @@ func (st *Statement) applies(ec *evalCtx) bool {
 	}
 	ok := true
 	for i := range st.Condition {
-		if !st.Condition[i].eval(ec) {
+		c := &st.Condition[i]
+		if ec.unknown(c.key) {
+			// Satisfiable for an Allow; a Deny it guards may not apply.
+			if st.deny {
+				ok = false
+			}
+			continue
+		}
+		if !c.eval(ec) {
 			ok = false
 		}
 	}
 	return ok
+}
+
+// unknown tells whether key (lower-case) is one the request cannot know; see Request.Unknown.
+func (ec *evalCtx) unknown(key string) bool {
+	for _, p := range ec.r.Unknown {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // policyClass is where a policy comes from.

@@ -72,6 +72,7 @@ type evalCase struct {
 	Resource       string             `json:"resource"`
 	ResourceAcct   string             `json:"resourceAccount"`
 	Keys           map[string]strList `json:"keys"`
+	Unknown        []string           `json:"unknown"`
 	requestFacts
 	Want string `json:"want"`
 }
@@ -173,7 +174,7 @@ func (f *caseFile) request(t *testing.T, c *evalCase) (*Request, *PrincipalPolic
 		ir.Principal = p
 	}
 	r := &Request{Caller: ir, Action: c.Action, Resource: c.Resource, ResourceAccount: c.ResourceAcct,
-		ResourcePolicyRequired: c.Required}
+		ResourcePolicyRequired: c.Required, Unknown: c.Unknown}
 	if r.Action == "" {
 		r.Action = "s3:GetObject"
 	}

@@ -44,6 +44,12 @@ type Request struct {
 	// "aws:ResourceTag/Name", …). A key given here overrides one the engine derives, which is
 	// how simulations pass their context entries. Key names are case-insensitive.
 	Keys map[string][]string
+	// Unknown are lower-case prefixes of condition keys this question cannot know, because it
+	// asks about a request the caller has yet to make: a lock authorized as a write of the
+	// state it locks cannot know the write's own headers (s3:x-amz-…). A condition on such a
+	// key is taken as satisfiable: it lets an Allow apply and keeps a Deny from applying, so
+	// the answer is whether some such request would be allowed.
+	Unknown []string
 }
 
 // Decision is the outcome of an evaluation, named as IAM's simulator names it.

@@ -21,7 +21,14 @@ type access struct {
 	action      string
 	bucket, key string
 	keys        map[string][]string
+	// asState marks the question a lock asks of the state it locks: could the caller read or
+	// write that state? The write's own headers are not known then (see policy.Request.Unknown).
+	asState bool
 }
+
+// stateWriteUnknown are the condition keys of an S3 write request's own headers, which a
+// lock's check of its state cannot know.
+var stateWriteUnknown = []string{"s3:x-amz-"}
 
 // lockSuffix marks the lock file Terraform and OpenTofu write beside a state (use_lockfile).
 const lockSuffix = ".tflock"
@@ -52,6 +59,9 @@ func (s *Service) authorize(ctx context.Context, a access) (*Bucket, error) {
 // decide asks the authorizer about a on bucket b (nil: no such bucket).
 func (s *Service) decide(ctx context.Context, a access, b *Bucket) error {
 	req := &policy.Request{Action: a.action, Resource: bucketARN(a.bucket), Keys: a.keys}
+	if a.asState {
+		req.Unknown = stateWriteUnknown
+	}
 	if a.key != "" {
 		req.Resource = objectARN(a.bucket, a.key)
 	}
@@ -101,7 +111,7 @@ func (s *Service) authorizeObject(ctx context.Context, a access) (*Bucket, error
 	if a.action == "s3:GetObject" || a.action == "s3:GetObjectVersion" {
 		stateAction = "s3:GetObject"
 	}
-	if err := s.decide(ctx, access{action: stateAction, bucket: a.bucket, key: state}, b); err != nil {
+	if err := s.decide(ctx, access{action: stateAction, bucket: a.bucket, key: state, asState: true}, b); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -131,7 +141,7 @@ func (s *Service) AuthorizeStateLock(ctx context.Context, lockID string, write b
 	if state, digest := strings.CutSuffix(key, "-md5"); digest && state != "" {
 		key = state
 	}
-	return s.decide(ctx, access{action: action, bucket: bucket, key: key}, b)
+	return s.decide(ctx, access{action: action, bucket: bucket, key: key, asState: true}, b)
 }
 
 // orNotFound answers a read of a key that does not exist as S3 does: NoSuchKey (or
