@@ -245,8 +245,12 @@ type UpdateRoleInput struct {
 	MaxSessionDuration *int32  `iam:"MaxSessionDuration,sessionDur"`
 }
 
+// UpdateRoleOutput is UpdateRole's response: an empty result element, which IAM sends and the
+// SDK expects.
+type UpdateRoleOutput struct{}
+
 // UpdateRole changes a role's description or maximum session duration.
-func (s *Service) UpdateRole(ctx context.Context, in *UpdateRoleInput) (*Empty, error) {
+func (s *Service) UpdateRole(ctx context.Context, in *UpdateRoleInput) (*UpdateRoleOutput, error) {
 	p, err := s.begin(ctx, in)
 	if err != nil {
 		return nil, err
@@ -266,7 +270,7 @@ func (s *Service) UpdateRole(ctx context.Context, in *UpdateRoleInput) (*Empty, 
 	if err != nil {
 		return nil, err
 	}
-	return &Empty{}, nil
+	return &UpdateRoleOutput{}, nil
 }
 
 func (s *Service) updateRole(ctx context.Context, acct, name string, fn func(*roleRecord) error) (*roleRecord, error) {
