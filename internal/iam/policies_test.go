@@ -223,7 +223,7 @@ func TestManagedPolicies(t *testing.T) {
 	for i := 2; i <= 5; i++ {
 		v := must(e.Root.CreatePolicyVersion(ctx, &awsiam.CreatePolicyVersionInput{PolicyArn: aws.String(arn),
 			PolicyDocument: aws.String(fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"v%d","Effect":"Allow","Action":"s3:*","Resource":"*"}]}`, i)),
-			SetAsDefault: i == 3}))
+			SetAsDefault:   i == 3}))
 		if aws.ToString(v.PolicyVersion.VersionId) != fmt.Sprintf("v%d", i) || v.PolicyVersion.IsDefaultVersion != (i == 3) {
 			t.Errorf("CreatePolicyVersion %d = %+v", i, v.PolicyVersion)
 		}
