@@ -146,7 +146,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, in *CreateAccessKeyInput)
 			if err := putUser(tx, acct, u); err != nil {
 				return err
 			}
-		} else if err := tx.Put(entityKey(acct, kindRoot, k.ID), []byte("{}")); err != nil {
+		} else if err := tx.Put(rootKeyIndex(acct, k.ID), []byte("{}")); err != nil {
 			return err
 		}
 		key.UserName = k.UserName
@@ -276,7 +276,7 @@ func (s *Service) DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyInput)
 			if err := putUser(tx, acct, u); err != nil {
 				return err
 			}
-		} else if err := tx.Delete(entityKey(acct, kindRoot, k.ID)); err != nil {
+		} else if err := tx.Delete(rootKeyIndex(acct, k.ID)); err != nil {
 			return err
 		}
 		if err := tx.Delete([]byte(prefixUse + k.ID)); err != nil {

@@ -171,7 +171,7 @@ func (s *Service) Bootstrap(ctx context.Context) (acct *Account, key *AccessKey,
 			}
 			key = k
 			// Stores written before root keys were indexed lack the index record.
-			idx := entityKey(acct.ID, kindRoot, k.ID)
+			idx := rootKeyIndex(acct.ID, k.ID)
 			if _, err := tx.Get(idx); errors.Is(err, storage.ErrNotFound) {
 				return tx.Put(idx, []byte("{}"))
 			} else if err != nil {
@@ -189,7 +189,7 @@ func (s *Service) Bootstrap(ctx context.Context) (acct *Account, key *AccessKey,
 		if err := storage.PutJSON(tx, []byte(prefixKey+key.ID), key); err != nil {
 			return err
 		}
-		if err := tx.Put(entityKey(acct.ID, kindRoot, key.ID), []byte("{}")); err != nil {
+		if err := tx.Put(rootKeyIndex(acct.ID, key.ID), []byte("{}")); err != nil {
 			return err
 		}
 		return storage.PutJSON(tx, []byte(keyManagement), management{AccountID: acct.ID, AccessKeyID: key.ID})

@@ -55,6 +55,9 @@ func entityKey(acct, kind, name string) []byte {
 	return []byte(entityPrefix(acct, kind) + strings.ToLower(name))
 }
 
+// rootKeyIndex is the index record of the root user's access key id; ids keep their case.
+func rootKeyIndex(acct, id string) []byte { return []byte(entityPrefix(acct, kindRoot) + id) }
+
 // attachPrefix is where the attachments of the managed policy arn live; '#' appears in no
 // policy ARN, so one policy's prefix never covers another's.
 func attachPrefix(acct, policyARN string) string {
