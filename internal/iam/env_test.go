@@ -156,14 +156,6 @@ func (e *env) client(akid, secret string) *awsiam.Client {
 	}, func(o *awsiam.Options) { o.BaseEndpoint = aws.String(e.url) })
 }
 
-// rootCtx is a context carrying the management account's root user, for calling the Service
-// directly.
-func (e *env) rootCtx() context.Context {
-	a := e.account.ID
-	return identity.WithPrincipal(context.Background(),
-		&identity.Principal{Type: identity.Root, AccountID: a, ARN: identity.RootARN(a), UserID: a})
-}
-
 // userClient creates a user with an access key (and the given managed policies attached) and
 // returns a client signing as it.
 func (e *env) userClient(t testing.TB, name string, policies ...string) *awsiam.Client {

@@ -20,7 +20,6 @@ const (
 	CodeInvalidAuthenticationCode = "InvalidAuthenticationCode"
 	CodePasswordPolicyViolation   = "PasswordPolicyViolation"
 	CodePolicyNotAttachable       = "PolicyNotAttachable"
-	CodeUnmodifiableEntity        = "UnmodifiableEntity"
 )
 
 var codeStatus = map[string]int{
@@ -33,7 +32,6 @@ var codeStatus = map[string]int{
 	CodeInvalidAuthenticationCode: http.StatusForbidden,
 	CodePasswordPolicyViolation:   http.StatusBadRequest,
 	CodePolicyNotAttachable:       http.StatusBadRequest,
-	CodeUnmodifiableEntity:        http.StatusBadRequest,
 }
 
 // iamError returns the IAM error code with its status and a formatted message.
@@ -100,11 +98,6 @@ func errInvalidCode() *awserr.Error {
 
 func errMissingAuth() error {
 	return awserr.New(awserr.MissingAuthenticationToken, "Request is missing Authentication Token")
-}
-
-// errUnmodifiable refuses changes to what AWS owns, such as AWS managed policies.
-func errUnmodifiable(format string, args ...any) error {
-	return iamError(CodeUnmodifiableEntity, format, args...)
 }
 
 func errPasswordPolicy(format string, args ...any) error {

@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/stateward/stateward/internal/awserr"
 )
 
 // Inputs are plain structs whose fields carry an `iam` tag: the member name on the Query wire,
@@ -413,11 +411,3 @@ func (b SecretBlob) MarshalText() ([]byte, error) {
 
 func (SecretBlob) String() string       { return "[redacted]" }
 func (SecretBlob) LogValue() slog.Value { return slog.StringValue("[redacted]") }
-
-// queryError turns a decoding failure that is not already classified into IAM's answer.
-func queryError(err error) error {
-	if _, ok := err.(*awserr.Error); ok {
-		return err
-	}
-	return awserr.Wrap(awserr.InternalError, "We encountered an internal error. Please try again.", err)
-}
