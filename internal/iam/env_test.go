@@ -146,10 +146,14 @@ func newEnv(t testing.TB) *env {
 	return e
 }
 
+func staticCreds(akid, secret string) aws.CredentialsProvider {
+	return credentials.NewStaticCredentialsProvider(akid, secret, "")
+}
+
 func (e *env) client(akid, secret string) *awsiam.Client {
 	return awsiam.NewFromConfig(aws.Config{
 		Region:      region,
-		Credentials: credentials.NewStaticCredentialsProvider(akid, secret, ""),
+		Credentials: staticCreds(akid, secret),
 		HTTPClient:  e.http,
 		// Retries would hide the first answer; tests want to see it.
 		RetryMaxAttempts: 1,
