@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -168,7 +169,7 @@ func (s *Service) SimulateCustomPolicy(ctx context.Context, in *SimulateCustomPo
 		return nil, err
 	}
 	sim := &identity.Principal{Type: identity.User, AccountID: p.AccountID, ARN: userARN(p.AccountID, "/", "SimulatedCaller"),
-		UserID: p.AccountID, Name: "SimulatedCaller"}
+		UserID: "AIDASIMULATEDCALLERXX", Name: "SimulatedCaller"}
 	return s.simulate(ctx, p, sim, &policy.PrincipalPolicies{}, simulation{in.PolicyInputList, in.PermissionsBoundaryPolicyInputList,
 		in.ActionNames, in.ResourceArns, in.ResourcePolicy, in.ResourceOwner, in.CallerArn, in.ContextEntries,
 		in.ResourceHandlingOption, in.MaxItems, in.Marker})
@@ -195,11 +196,12 @@ func (s *Service) simulate(ctx context.Context, p *identity.Principal, sim *iden
 	}
 	owner := p.AccountID
 	if in.ResourceOwner != "" {
-		a, ok := parseARN(in.ResourceOwner + "/x") // arn:aws:iam::ACCOUNT:root has no path
-		if !strings.HasPrefix(in.ResourceOwner, "arn:aws:iam::") || !strings.HasSuffix(in.ResourceOwner, ":root") || !ok {
+		acct, ok := strings.CutPrefix(in.ResourceOwner, "arn:aws:iam::")
+		acct, root := strings.CutSuffix(acct, ":root")
+		if !ok || !root || !accountIDPattern.MatchString(acct) {
 			return nil, errInvalidInput("ResourceOwner must be an account ARN such as arn:aws:iam::123456789012:root.")
 		}
-		owner = a.Account
+		owner = acct
 	}
 	if in.CallerArn != "" {
 		c, ok := parseARN(in.CallerArn)
@@ -254,6 +256,8 @@ func (s *Service) simulate(ctx context.Context, p *identity.Principal, sim *iden
 	}
 	return &SimulatePolicyOutput{EvaluationResults: append(List[EvaluationResult]{}, page...), IsTruncated: next != "", Marker: next}, nil
 }
+
+var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 
 // contextKeys turns simulation context entries into condition key values, checking that each
 // value reads as its declared type. Single-valued types take one value.
