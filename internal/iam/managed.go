@@ -101,8 +101,9 @@ func resolvePolicy(tx storage.Tx, acct, arn string) (*managedPolicy, error) {
 	return nil, errNoSuchPolicy(arn)
 }
 
-// policyTarget resolves arn for authorization: its tags when it is the account's own. An ARN
-// that names nothing is authorized as given and then answered NoSuchEntity.
+// authorizePolicy authorizes iam:<op> on the managed policy arn, with its tags when it is one
+// of the account's own. An ARN that names nothing is authorized as given; the operation then
+// answers NoSuchEntity.
 func (s *Service) authorizePolicy(ctx context.Context, p *identity.Principal, op, arn string, extra map[string][]string) error {
 	var tags []Tag
 	err := s.store.View(ctx, func(tx storage.Tx) error {
