@@ -26,7 +26,9 @@ const defaultBucket = "terraform-state"
 // follows the current endpoint.
 func writeClientFiles(dir string, key *iam.AccessKey, region, endpoint string) error {
 	creds := filepath.Join(dir, "credentials")
-	if _, err := os.Stat(creds); errors.Is(err, os.ErrNotExist) {
+	// key is nil once the bootstrap root key was deleted (aws iam delete-access-key): there
+	// is nothing left to write.
+	if _, err := os.Stat(creds); errors.Is(err, os.ErrNotExist) && key != nil {
 		body := fmt.Sprintf("[stateward]\naws_access_key_id = %s\naws_secret_access_key = %s\n", key.ID, key.Secret.Reveal())
 		if err := writeFileAtomic(creds, []byte(body)); err != nil {
 			return err

@@ -17,12 +17,11 @@ import (
 	"github.com/stateward/stateward/internal/dynamodb"
 	"github.com/stateward/stateward/internal/gateway"
 	"github.com/stateward/stateward/internal/iam"
-	"github.com/stateward/stateward/internal/identity"
 	"github.com/stateward/stateward/internal/keyring"
 	"github.com/stateward/stateward/internal/kms"
+	"github.com/stateward/stateward/internal/organizations"
 	"github.com/stateward/stateward/internal/policy"
 	"github.com/stateward/stateward/internal/s3"
-	"github.com/stateward/stateward/internal/sigv4"
 	"github.com/stateward/stateward/internal/storage/bolt"
 	"github.com/stateward/stateward/internal/storage/sealed"
 	"github.com/stateward/stateward/internal/sts"
@@ -123,11 +122,14 @@ type server struct {
 	objects *s3.Service
 	keys    *kms.Service
 	tables  *dynamodb.Service
-	account *iam.Account
-	key     *iam.AccessKey
-	created bool // first start: the account and key were made now
-	ready   atomic.Bool
-	close   func() error
+	// identities are the accounts, users, groups, roles and their policies.
+	identities *iam.Service
+	orgs       *organizations.Service
+	account    *iam.Account
+	key        *iam.AccessKey
+	created    bool // first start: the account and key were made now
+	ready      atomic.Bool
+	close      func() error
 }
 
 // newServer opens the data directory and wires every package. It is the only place they meet.
@@ -145,19 +147,25 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 		return nil, err
 	}
 	store := sealed.New(db, kr, []byte(s3.PrefixSegment))
-	srv := &server{close: db.Close}
+	// The one authorizer: the policy engine over the identities' policies. The identity
+	// service is itself authorized by it, so it gets the engine once both exist.
+	var authz authorizer
+	identities := iam.NewService(iam.Config{Store: store, Authorizer: deferredAuthorizer{&authz}, Region: c.Region, Logger: log})
+	srv := &server{close: func() error {
+		identities.Close() // last-use records still being written
+		return db.Close()
+	}}
 	fail := func(err error) (*server, error) {
-		db.Close()
+		srv.close()
 		return nil, err
 	}
-	identities := iam.New(store, nil, nil)
 	if srv.account, srv.key, srv.created, err = identities.Bootstrap(ctx); errors.Is(err, keyring.ErrDecrypt) {
 		// The first record read is the account's: this is where a wrong key shows.
 		return fail(fmt.Errorf("the master key does not open the store in %s (was it started with another key?): %w", c.DataDir, err))
 	} else if err != nil {
 		return fail(fmt.Errorf("bootstrap: %w", err))
 	}
-	var authz authorizer = policy.NewEngine(nil)
+	authz = policy.NewEngine(identities)
 	if c.wrapAuthz != nil {
 		authz = c.wrapAuthz(authz)
 	}
@@ -185,13 +193,17 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 	if _, err := srv.objects.SweepRetired(ctx, time.Now()); err != nil {
 		return fail(fmt.Errorf("sweep retired bodies: %w", err))
 	}
+	srv.identities = identities
+	srv.orgs = organizations.New(organizations.Config{Store: store, Accounts: identities, Authorizer: authz, Logger: log})
 	srv.handler = gateway.New(gateway.Config{
-		Keys: keyLookup{identities},
+		Keys: iam.GatewayKeys{Service: identities},
 		Frontends: []gateway.Frontend{
 			s3.NewHandler(srv.objects),
 			sts.NewHandler(authz),
 			kms.NewHandler(srv.keys),
 			dynamodb.NewHandler(srv.tables),
+			iam.NewHandler(identities),
+			organizations.NewHandler(srv.orgs),
 		},
 		Logger:  log,
 		Metrics: metrics,
@@ -322,16 +334,10 @@ func endpointURL(addr net.Addr, https bool) string {
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
-// keyLookup adapts the identity service to the gateway's authentication.
-type keyLookup struct{ s *iam.Service }
+// deferredAuthorizer passes decisions to the authorizer *a, set once the services it depends
+// on exist.
+type deferredAuthorizer struct{ a *authorizer }
 
-func (k keyLookup) LookupAccessKey(ctx context.Context, id string) (string, *identity.Principal, error) {
-	key, err := k.s.LookupAccessKey(ctx, id)
-	if errors.Is(err, iam.ErrUnknownAccessKey) {
-		return "", nil, fmt.Errorf("%w: %w", sigv4.ErrUnknownAccessKey, err)
-	}
-	if err != nil {
-		return "", nil, err
-	}
-	return key.Secret.Reveal(), key.Principal(), nil
+func (d deferredAuthorizer) Authorize(ctx context.Context, req *policy.Request) error {
+	return (*d.a).Authorize(ctx, req)
 }
