@@ -13,17 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 )
 
-func needEngine(t *testing.T) {
-	t.Helper()
-	if !policyEngineReady() {
-		t.Skip("placeholder policy engine")
-	}
-}
-
 const denyUserCreation = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreateUser","Resource":"*"}]}`
 
 func TestEngineEnforcesIdentityPolicies(t *testing.T) {
-	needEngine(t)
 	e := newEnv(t)
 	ctx := context.Background()
 	admin := e.userClient(t, "admin", "arn:aws:iam::aws:policy/IAMFullAccess")
@@ -80,7 +72,6 @@ func TestEngineEnforcesIdentityPolicies(t *testing.T) {
 }
 
 func TestEngineMalformedPolicyDocument(t *testing.T) {
-	needEngine(t)
 	e := newEnv(t)
 	ctx := context.Background()
 	must(e.Root.CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String("u")}))
@@ -101,7 +92,6 @@ func TestEngineMalformedPolicyDocument(t *testing.T) {
 }
 
 func TestEngineSimulator(t *testing.T) {
-	needEngine(t)
 	e := newEnv(t)
 	ctx := context.Background()
 	acct := e.account.ID

@@ -251,13 +251,6 @@ func decodeDoc(t testing.TB, s *string) string {
 	return d
 }
 
-// policyEngineReady tells whether the real policy engine has replaced the placeholder, which
-// validates nothing but the presence of Statement.
-func policyEngineReady() bool {
-	_, err := policy.Parse(`{"Statement":[{"Effect":"Maybe"}]}`, policy.IdentityKind)
-	return err != nil
-}
-
 const allowAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
 
 func trustAccount(acct string) string {

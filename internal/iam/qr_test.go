@@ -1,5 +1,3 @@
-//go:build qrdecode
-
 package iam_test
 
 import (
