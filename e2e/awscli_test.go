@@ -92,6 +92,8 @@ type cliCase struct {
 	dir  string // scratch files
 	home string
 	env  []string
+	// keyID and secret sign the CLI's requests; the server's root key when empty.
+	keyID, secret string
 }
 
 func newCLICase(t *testing.T, c awsCLI, bin string, srv *server) *cliCase {
@@ -110,10 +112,14 @@ func newCLICase(t *testing.T, c awsCLI, bin string, srv *server) *cliCase {
 // environ is the CLI's environment: a private HOME (no ~/.aws), the server's keys, no pager,
 // and for HTTPS the server's certificate as AWS_CA_BUNDLE. extra is appended.
 func (cc *cliCase) environ(extra []string) []string {
+	id, secret := cc.srv.AccessKey, cc.srv.SecretKey
+	if cc.keyID != "" {
+		id, secret = cc.keyID, cc.secret
+	}
 	env := []string{
 		"HOME=" + cc.home,
-		"AWS_ACCESS_KEY_ID=" + cc.srv.AccessKey,
-		"AWS_SECRET_ACCESS_KEY=" + cc.srv.SecretKey,
+		"AWS_ACCESS_KEY_ID=" + id,
+		"AWS_SECRET_ACCESS_KEY=" + secret,
 		"AWS_PAGER=",
 		"AWS_EC2_METADATA_DISABLED=true",
 	}

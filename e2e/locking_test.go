@@ -35,7 +35,9 @@ func TestDynamoDBLockingBackend(t *testing.T) {
 						t.Fatal("setup failed; every scenario depends on it")
 					}
 					t.Run("seed001-apply", lc.testSeed001Apply)
+					t.Run("seed001-policy-requires-kms", lc.testSeed001RequiresKMS)
 					t.Run("seed003-apply", lc.testSeed003Apply)
+					t.Run("one-state-user", lc.testOneStateUser)
 					t.Run("locking", lc.testLocking)
 					if c.lockfile {
 						t.Run("lockfile-and-dynamodb", lc.testBothLocks)

@@ -119,6 +119,12 @@ type tfDir struct {
 // for HTTPS the server's certificate as AWS_CA_BUNDLE.
 func (tc *tfCase) newDir(t *testing.T, mainTF string) *tfDir {
 	t.Helper()
+	return tc.newDirAs(t, mainTF, tc.srv.AccessKey, tc.srv.SecretKey)
+}
+
+// newDirAs is newDir with the client signing as another access key.
+func (tc *tfCase) newDirAs(t *testing.T, mainTF, keyID, secret string) *tfDir {
+	t.Helper()
 	root := t.TempDir()
 	dir := filepath.Join(root, "work")
 	home := filepath.Join(root, "home")
@@ -131,8 +137,8 @@ func (tc *tfCase) newDir(t *testing.T, mainTF string) *tfDir {
 		"TF_IN_AUTOMATION=1",
 		"TF_INPUT=0",
 		"CHECKPOINT_DISABLE=1",
-		"AWS_ACCESS_KEY_ID=" + tc.srv.AccessKey,
-		"AWS_SECRET_ACCESS_KEY=" + tc.srv.SecretKey,
+		"AWS_ACCESS_KEY_ID=" + keyID,
+		"AWS_SECRET_ACCESS_KEY=" + secret,
 		"AWS_EC2_METADATA_DISABLED=true",
 	}
 	if tc.srv.TLS {
