@@ -30,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/stateward/stateward/internal/storage"
@@ -67,6 +68,7 @@ func TestMain(m *testing.M) {
 type benchServer struct {
 	cmd *exec.Cmd
 	url string
+	cfg aws.Config
 	s3  *s3.Client
 	ddb *dynamodb.Client
 	pid int
@@ -125,7 +127,7 @@ func startBenchServer(b *testing.B) *benchServer {
 		o.UsePathStyle = true
 	})
 	ddb := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(url) })
-	return &benchServer{cmd: cmd, url: url, s3: client, ddb: ddb, pid: cmd.Process.Pid}
+	return &benchServer{cmd: cmd, url: url, cfg: cfg, s3: client, ddb: ddb, pid: cmd.Process.Pid}
 }
 
 func readCredentials(b testing.TB, path string) (id, secret string) {
@@ -527,4 +529,107 @@ func stateCycle(ctx context.Context, srv *benchServer, key string, state []byte)
 		return fmt.Errorf("unlock: %w", err)
 	}
 	return nil
+}
+
+// BenchmarkStateCycleAs runs the state cycle as the account's root user and as an IAM user
+// whose permissions come from 3 groups and 10 policies with conditions, on one server, so the
+// cost of authorizing a real principal shows against the root's (which reads no policies).
+// Compare in alternating rounds (docs/benchmarks.md): one run per round, -count 1, with
+// STATEWARD_BENCH_USER_FIRST=1 on every other round.
+func BenchmarkStateCycleAs(b *testing.B) {
+	srv := startBenchServer(b)
+	ctx := context.Background()
+	if _, err := srv.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("tfstate")}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := srv.ddb.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("locks"),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("LockID"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("LockID"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest}); err != nil {
+		b.Fatal(err)
+	}
+	// A bucket policy as teams write them: every request is evaluated against it.
+	if _, err := srv.s3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("tfstate"), Policy: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Sid":"NoDelete","Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::tfstate"},` +
+			`{"Sid":"TLSOrLoopback","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::tfstate/*","Condition":{"Bool":{"aws:SecureTransport":"false"},"NotIpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}`)}); err != nil {
+		b.Fatal(err)
+	}
+	user := srv.as(benchUser(b, srv))
+	state := randomBytes(b, 100<<10)
+	principals := []struct {
+		name string
+		srv  *benchServer
+	}{{"root", srv}, {"user", user}}
+	// STATEWARD_BENCH_USER_FIRST=1 swaps the order, so that rounds can alternate it.
+	if os.Getenv("STATEWARD_BENCH_USER_FIRST") == "1" {
+		principals[0], principals[1] = principals[1], principals[0]
+	}
+	for _, p := range principals {
+		b.Run("principal="+p.name, func(b *testing.B) {
+			key := "env:/" + p.name + "/terraform.tfstate"
+			runConcurrent(b, 1, func(int) error { return stateCycle(context.Background(), p.srv, key, state) })
+		})
+	}
+}
+
+// benchUser creates, as the root user, an IAM user allowed the state cycle through 3 groups
+// and 10 policies (inline and managed, some with conditions and wildcards), and returns its
+// access key.
+func benchUser(b *testing.B, srv *benchServer) (id, secret string) {
+	b.Helper()
+	ctx := context.Background()
+	c := iam.NewFromConfig(srv.cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(srv.url) })
+	must := func(_ any, err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	doc := func(stmts ...string) *string {
+		return aws.String(`{"Version":"2012-10-17","Statement":[` + strings.Join(stmts, ",") + `]}`)
+	}
+	allow := func(action, resource, cond string) string {
+		s := `{"Effect":"Allow","Action":` + action + `,"Resource":"` + resource + `"`
+		if cond != "" {
+			s += `,"Condition":` + cond
+		}
+		return s + "}"
+	}
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("deployer"), Path: aws.String("/ci/")}))
+	// Ten policies: two inline on the user, two managed on it, and per group one inline and
+	// one managed; only some of them matter for any one request, as in real accounts.
+	must(c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("deployer"), PolicyName: aws.String("state"),
+		PolicyDocument: doc(allow(`["s3:GetObject","s3:PutObject"]`, "arn:aws:s3:::tfstate/env:/*", `{"IpAddress":{"aws:SourceIp":["127.0.0.0/8","10.0.0.0/8"]}}`))}))
+	must(c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("deployer"), PolicyName: aws.String("deny-other-buckets"),
+		PolicyDocument: doc(`{"Effect":"Deny","Action":"s3:*","NotResource":["arn:aws:s3:::tfstate","arn:aws:s3:::tfstate/*"]}`)}))
+	for i, grp := range []string{"readers", "lockers", "auditors"} {
+		must(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(grp)}))
+		must(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String(grp), UserName: aws.String("deployer")}))
+		inline := [...]*string{
+			doc(allow(`"s3:ListBucket"`, "arn:aws:s3:::tfstate", `{"StringLike":{"s3:prefix":["env:/*",""]}}`)),
+			doc(allow(`["dynamodb:GetItem","dynamodb:PutItem","dynamodb:DeleteItem"]`, "arn:aws:dynamodb:*:*:table/locks", "")),
+			doc(allow(`["iam:Get*","iam:List*"]`, "*", "")),
+		}[i]
+		must(c.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String(grp), PolicyName: aws.String(grp), PolicyDocument: inline}))
+		p, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(grp + "-managed"),
+			PolicyDocument: doc(allow(`"kms:Describe*"`, "*", `{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}`))})
+		must(p, err)
+		must(c.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String(grp), PolicyArn: p.Policy.Arn}))
+	}
+	for _, arn := range []string{"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "arn:aws:iam::aws:policy/ReadOnlyAccess"} {
+		must(c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("deployer"), PolicyArn: aws.String(arn)}))
+	}
+	out, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("deployer")})
+	must(out, err)
+	return aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey)
+}
+
+// as returns the server's clients signing with another access key.
+func (s *benchServer) as(id, secret string) *benchServer {
+	cfg := s.cfg
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(id, secret, "")
+	c := *s
+	c.cfg = cfg
+	c.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(s.url); o.UsePathStyle = true })
+	c.ddb = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(s.url) })
+	return &c
 }
