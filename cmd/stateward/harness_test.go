@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -30,6 +31,8 @@ type testEnv struct {
 	STS     *sts.Client
 	KMS     *kms.Client
 	DDB     *dynamodb.Client
+	IAM     *iam.Client
+	cfg     aws.Config
 	DataDir string
 }
 
@@ -88,7 +91,34 @@ func newTestEnv(t testing.TB, opts envOptions) *testEnv {
 	env.STS = sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(ts.URL) })
 	env.KMS = kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(ts.URL) })
 	env.DDB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ts.URL) })
+	env.IAM = iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(ts.URL) })
+	env.cfg = cfg
 	return env
+}
+
+// userS3 creates an IAM user with the given inline policy and returns an S3 client signing
+// as it.
+func (env *testEnv) userS3(t testing.TB, name, policy string) *s3.Client {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := env.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("p"),
+		PolicyDocument: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := env.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := env.cfg
+	cfg.Credentials = credentials.StaticCredentialsProvider{Value: aws.Credentials{
+		AccessKeyID: aws.ToString(key.AccessKey.AccessKeyId), SecretAccessKey: aws.ToString(key.AccessKey.SecretAccessKey)}}
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(env.URL)
+		o.UsePathStyle = true
+	})
 }
 
 type testWriter struct{ t testing.TB }

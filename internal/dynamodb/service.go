@@ -59,7 +59,6 @@ const (
 	codeResourceInUse     = "ResourceInUseException"
 	codeConditionalFailed = "ConditionalCheckFailedException"
 	codeAccessDenied      = "AccessDeniedException"
-	codeMissingAuth       = "MissingAuthenticationTokenException"
 )
 
 func validation(format string, args ...any) error {

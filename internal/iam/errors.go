@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/stateward/stateward/internal/awserr"
+	"github.com/stateward/stateward/internal/policy"
 )
 
 // IAM's error codes and the statuses its model gives them. awserr's table does not know them,
@@ -96,9 +97,9 @@ func errInvalidCode() *awserr.Error {
 	return iamError(CodeInvalidAuthenticationCode, "Authentication code for device is not valid.")
 }
 
-func errMissingAuth() error {
-	return awserr.New(awserr.MissingAuthenticationToken, "Request is missing Authentication Token")
-}
+// errMissingAuth denies a call without a caller as the policy engine would; the gateway
+// refuses unauthenticated requests before they get here.
+func errMissingAuth() error { return &policy.DeniedError{Reason: policy.Unauthenticated} }
 
 func errPasswordPolicy(format string, args ...any) error {
 	return iamError(CodePasswordPolicyViolation, format, args...)

@@ -159,3 +159,35 @@ func TestAccessDenied(t *testing.T) {
 		t.Errorf("DecryptFor while Decrypt is denied: %q", c)
 	}
 }
+
+// TestKeyPolicyGrantsAcrossAccounts: another account may use a key only when the key policy
+// grants it (cross-account, the key policy and the caller's own permissions must both allow;
+// a root user's own side always does), and a key policy Deny overrides even the owner's root.
+func TestKeyPolicyGrantsAcrossAccounts(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, arn := createKey(t, e.A, "shared")
+	encryptAs := func(c *awskms.Client) error {
+		_, err := c.Encrypt(ctx, &awskms.EncryptInput{KeyId: aws.String(arn), Plaintext: []byte("x")})
+		return err
+	}
+	wantCode(t, encryptAs(e.B), "AccessDeniedException")
+	put := func(policy string) {
+		t.Helper()
+		if _, err := e.A.PutKeyPolicy(ctx, &awskms.PutKeyPolicyInput{KeyId: aws.String(arn), Policy: aws.String(policy)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owner := `{"Sid":"Owner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + accountA + `:root"},"Action":"kms:*","Resource":"*"}`
+	put(`{"Version":"2012-10-17","Statement":[` + owner + `,` +
+		`{"Sid":"UseFromB","Effect":"Allow","Principal":{"AWS":"` + accountB + `"},"Action":["kms:Encrypt","kms:Decrypt"],"Resource":"*"}]}`)
+	if err := encryptAs(e.B); err != nil {
+		t.Fatalf("account B with a key policy grant: %v", err)
+	}
+	_, err := e.B.DisableKey(ctx, &awskms.DisableKeyInput{KeyId: aws.String(arn)})
+	wantCode(t, err, "AccessDeniedException") // granted Encrypt and Decrypt only
+	put(`{"Version":"2012-10-17","Statement":[` + owner + `,` +
+		`{"Sid":"NoEncrypt","Effect":"Deny","Principal":"*","Action":"kms:Encrypt","Resource":"*"}]}`)
+	wantCode(t, encryptAs(e.A), "AccessDeniedException")
+	wantCode(t, encryptAs(e.B), "AccessDeniedException")
+}

@@ -25,7 +25,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/stateward/stateward/internal/awserr"
 	"github.com/stateward/stateward/internal/identity"
 	"github.com/stateward/stateward/internal/policy"
 	"github.com/stateward/stateward/internal/storage"
@@ -91,7 +90,7 @@ func New(c Config) *Service {
 func caller(ctx context.Context) (*identity.Principal, error) {
 	p := identity.FromContext(ctx)
 	if p == nil || p.AccountID == "" {
-		return nil, awserr.New(awserr.MissingAuthenticationToken, "Request is missing Authentication Token")
+		return nil, &policy.DeniedError{Reason: policy.Unauthenticated}
 	}
 	return p, nil
 }
