@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
@@ -143,4 +145,50 @@ func TestS3EncryptionAtRest(t *testing.T) {
 			t.Errorf("control scan = %v, want the marker once in %s", found, control)
 		}
 	})
+}
+
+// TestIdentitiesEncryptedAtRest: what IAM keeps that must stay secret — access key secrets,
+// virtual MFA seeds, login passwords — and the policy documents and tags, are nowhere in the
+// data directory in any form. Names (users, groups) are record keys, readable by design.
+func TestIdentitiesEncryptedAtRest(t *testing.T) {
+	env := newTestEnv(t, envOptions{})
+	ctx := context.Background()
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	marker := "SWMARKER" + hex.EncodeToString(rnd[:]) + "ENDMARKER"
+	c := env.IAM
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("alice"),
+		Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String(marker)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("p"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Sid":"` + strings.ReplaceAll(marker, "MARKER", "") + `","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + strings.ToLower(marker) + `/*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("alice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := c.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("alice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("alice"), Password: aws.String(marker)}); err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]string{
+		"tag and password":  marker,
+		"policy":            strings.ToLower(marker),
+		"access key secret": aws.ToString(key.AccessKey.SecretAccessKey),
+		"MFA seed":          string(dev.VirtualMFADevice.Base32StringSeed),
+	}
+	env.srv.close() // every write checkpointed and closed
+	for what, s := range secrets {
+		if len(s) < 16 {
+			t.Fatalf("%s %q is too short to search for", what, s)
+		}
+		if found := scanDir(t, env.DataDir, markerForms(s)); len(found) > 0 {
+			t.Errorf("the %s is readable at rest: %v", what, found)
+		}
+	}
 }
