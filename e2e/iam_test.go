@@ -311,9 +311,14 @@ func decodeQR(t testing.TB, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, pureBarcode)
 	if err != nil {
 		t.Fatalf("%s holds no readable QR code: %v", path, err)
 	}
 	return res.GetText()
 }
+
+// pureBarcode tells the decoder the image is a generated code, not a photo: its detector for
+// photos misreads about one in fifty unrotated synthetic codes (which zbar reads fine), and a
+// test that fails for the decoder's sake says nothing about the code.
+var pureBarcode = map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_PURE_BARCODE: true}

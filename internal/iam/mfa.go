@@ -115,7 +115,9 @@ func (s *Service) CreateVirtualMFADevice(ctx context.Context, in *CreateVirtualM
 	}
 	seed := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw)
 	clear(raw)
-	png, err := qrcode.Encode(otpauthURI(acct, in.VirtualMFADeviceName, seed), qrcode.Medium, 256)
+	// Whole pixels per module (a fixed image size would scale modules unevenly, which some
+	// readers fail on).
+	png, err := qrcode.Encode(otpauthURI(acct, in.VirtualMFADeviceName, seed), qrcode.Medium, -6)
 	if err != nil {
 		return nil, errorf("mfa QR code: %w", err)
 	}
