@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -18,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	dynamodbfe "github.com/stateward/stateward/internal/dynamodb"
+	"github.com/stateward/stateward/internal/identity"
 	kmsfe "github.com/stateward/stateward/internal/kms"
 	"github.com/stateward/stateward/internal/policy"
 	s3fe "github.com/stateward/stateward/internal/s3"
@@ -483,10 +486,47 @@ func TestEveryOperationAuthorizesOnce(t *testing.T) {
 		}},
 	}
 
+	// A role the root may assume (its trust policy names the account).
+	role, err := env.as(env.Creds).IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("walk"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + acct + `"},"Action":"sts:AssumeRole"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roleARN := aws.ToString(role.Role.Arn)
+	rec.take()
+	var sessionID string
 	stsSteps := []walkStep{
 		{op: "GetCallerIdentity", call: func(ctx context.Context) error {
 			_, err := env.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 			return err
+		}},
+		{op: "AssumeRole", call: func(ctx context.Context) error {
+			out, err := env.STS.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: &roleARN, RoleSessionName: aws.String("walk")})
+			if err == nil {
+				sessionID = aws.ToString(out.Credentials.AccessKeyId)
+			}
+			return err
+		}},
+		{op: "GetSessionToken", call: func(ctx context.Context) error {
+			_, err := env.STS.GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+			return err
+		}},
+		{op: "GetAccessKeyInfo", call: func(ctx context.Context) error {
+			_, err := env.STS.GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String(env.Creds.AccessKeyID)})
+			return err
+		}},
+		{op: "DecodeAuthorizationMessage", call: func(ctx context.Context) error {
+			blob := env.srv.sessions.EncodeAuthorizationMessage(identity.WithPrincipal(ctx, &identity.Principal{AccountID: acct}), &policy.DeniedError{Action: "s3:GetObject"})
+			_, err := env.STS.DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: &blob})
+			return err
+		}},
+		{op: "ListSessions", call: func(ctx context.Context) error {
+			env.query(t, env.Creds, "ListSessions", url.Values{}, 200, nil)
+			return nil
+		}},
+		{op: "RevokeSession", call: func(ctx context.Context) error {
+			env.query(t, env.Creds, "RevokeSession", url.Values{"SessionId": {sessionID}}, 200, nil)
+			return nil
 		}},
 	}
 
@@ -498,7 +538,7 @@ func TestEveryOperationAuthorizesOnce(t *testing.T) {
 		{"s3", s3fe.NewHandler(env.srv.objects).Operations(), s3Steps},
 		{"dynamodb", dynamodbfe.NewHandler(env.srv.tables).Operations(), ddbSteps},
 		{"kms", kmsfe.NewHandler(env.srv.keys).Operations(), kmsSteps},
-		{"sts", stsfe.NewHandler(nil).Operations(), stsSteps},
+		{"sts", stsfe.Operations(), stsSteps},
 	}
 	for _, fe := range frontends {
 		t.Run(fe.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -44,11 +45,13 @@ type envOptions struct {
 	Domain string
 	// WrapAuthz wraps the authorizer every service is given.
 	WrapAuthz func(authorizer) authorizer
+	// Clock is the identity services' clock (session expiry, MFA windows).
+	Clock func() time.Time
 }
 
 func newTestEnv(t testing.TB, opts envOptions) *testEnv {
 	t.Helper()
-	c := &serveConfig{DataDir: t.TempDir(), Region: "us-east-1", Domain: opts.Domain, wrapAuthz: opts.WrapAuthz}
+	c := &serveConfig{DataDir: t.TempDir(), Region: "us-east-1", Domain: opts.Domain, wrapAuthz: opts.WrapAuthz, identityClock: opts.Clock}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -94,6 +97,29 @@ func newTestEnv(t testing.TB, opts envOptions) *testEnv {
 	env.IAM = iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(ts.URL) })
 	env.cfg = cfg
 	return env
+}
+
+// clients are SDK clients signing with one set of credentials.
+type clients struct {
+	S3  *s3.Client
+	DDB *dynamodb.Client
+	KMS *kms.Client
+	STS *sts.Client
+	IAM *iam.Client
+}
+
+// as returns clients signing with creds (a session's token included).
+func (env *testEnv) as(creds aws.Credentials) *clients {
+	cfg := env.cfg
+	cfg.Credentials = credentials.StaticCredentialsProvider{Value: creds}
+	ep := aws.String(env.URL)
+	return &clients{
+		S3:  s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = ep; o.UsePathStyle = true }),
+		DDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = ep }),
+		KMS: kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = ep }),
+		STS: sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = ep }),
+		IAM: iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = ep }),
+	}
 }
 
 // userS3 creates an IAM user with the given inline policy and returns an S3 client signing

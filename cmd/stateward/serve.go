@@ -42,6 +42,9 @@ type serveConfig struct {
 	masterKey     string // STATEWARD_MASTER_KEY only: never a flag, so it stays out of ps
 	// wrapAuthz, when set, wraps the authorizer every service uses (tests record decisions).
 	wrapAuthz func(authorizer) authorizer
+	// identityClock, when set, is the identity and session services' clock: session expiry
+	// and MFA windows (tests move it; signatures keep real time).
+	identityClock func() time.Time
 }
 
 // authorizer is the one policy decision point every service is given.
@@ -124,6 +127,7 @@ type server struct {
 	tables  *dynamodb.Service
 	// identities are the accounts, users, groups, roles and their policies.
 	identities *iam.Service
+	sessions   *sts.Service
 	orgs       *organizations.Service
 	account    *iam.Account
 	key        *iam.AccessKey
@@ -150,7 +154,8 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 	// The one authorizer: the policy engine over the identities' policies. The identity
 	// service is itself authorized by it, so it gets the engine once both exist.
 	var authz authorizer
-	identities := iam.NewService(iam.Config{Store: store, Authorizer: deferredAuthorizer{&authz}, Region: c.Region, Logger: log})
+	identities := iam.NewService(iam.Config{Store: store, Authorizer: deferredAuthorizer{&authz}, Region: c.Region, Logger: log,
+		Now: c.identityClock})
 	srv := &server{close: func() error {
 		identities.Close() // last-use records still being written
 		return db.Close()
@@ -194,18 +199,20 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 		return fail(fmt.Errorf("sweep retired bodies: %w", err))
 	}
 	srv.identities = identities
+	srv.sessions = sts.New(sts.Config{Identities: identities, Authorizer: authz, Sealer: kr, Logger: log, Now: c.identityClock})
 	srv.orgs = organizations.New(organizations.Config{Store: store, Accounts: identities, Authorizer: authz, Logger: log})
 	srv.handler = gateway.New(gateway.Config{
 		Keys: iam.GatewayKeys{Service: identities},
 		Frontends: []gateway.Frontend{
 			s3.NewHandler(srv.objects),
-			sts.NewHandler(authz),
+			sts.NewHandler(srv.sessions),
 			kms.NewHandler(srv.keys),
 			dynamodb.NewHandler(srv.tables),
 			iam.NewHandler(identities),
 			organizations.NewHandler(srv.orgs),
 		},
 		Logger:  log,
+		Denials: srv.sessions,
 		Metrics: metrics,
 		Ready:   srv.ready.Load,
 	})
@@ -294,6 +301,9 @@ func (m *Main) maintain(ctx context.Context, s *server, log *slog.Logger) {
 		}
 		if _, err := s.objects.SweepRetired(ctx, time.Now().Add(-bodyGrace)); err != nil && ctx.Err() == nil {
 			log.Warn("sweep retired bodies", "err", err)
+		}
+		if _, err := s.identities.SweepSessions(ctx, time.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+			log.Warn("sweep expired sessions", "err", err)
 		}
 		if rotated, deleted, err := s.keys.Tick(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("kms housekeeping", "err", err)

@@ -45,6 +45,11 @@ func Classify(err error, p Protocol) *awserr.Error {
 	case errors.Is(err, sigv4.ErrMalformed):
 		code, msg = pick(awserr.AuthorizationHeaderMalformed, awserr.IncompleteSignature, awserr.IncompleteSignature),
 			"The authorization header is malformed."
+	case errors.Is(err, sigv4.ErrExpiredToken):
+		code, msg = pick("ExpiredToken", "ExpiredToken", "ExpiredTokenException"), "The security token included in the request is expired"
+	case errors.Is(err, sigv4.ErrInvalidToken):
+		code, msg = pick(awserr.InvalidToken, awserr.InvalidClientTokenID, "UnrecognizedClientException"),
+			"The security token included in the request is invalid."
 	case errors.Is(err, sigv4.ErrUnknownAccessKey):
 		code, msg = pick(awserr.InvalidAccessKeyID, awserr.InvalidClientTokenID, "UnrecognizedClientException"),
 			"The AWS Access Key Id you provided does not exist in our records."

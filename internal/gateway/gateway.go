@@ -46,10 +46,12 @@ type Frontend interface {
 	ServeAWS(w http.ResponseWriter, r *http.Request) error
 }
 
-// KeyLookup resolves an access key id to its secret and the principal it authenticates.
-// Unknown or inactive keys are errors wrapping sigv4.ErrUnknownAccessKey.
+// KeyLookup resolves an access key id, with the session token the request carries (empty
+// for long-term keys), to its secret and the principal it authenticates. Unknown or inactive
+// keys are errors wrapping sigv4.ErrUnknownAccessKey; a token that does not belong to the key
+// sigv4.ErrInvalidToken, an ended or revoked session sigv4.ErrExpiredToken.
 type KeyLookup interface {
-	LookupAccessKey(ctx context.Context, id string) (secret string, p *identity.Principal, err error)
+	LookupAccessKey(ctx context.Context, id, sessionToken string) (secret string, p *identity.Principal, err error)
 }
 
 // Config configures a Gateway; nil fields mean defaults.
@@ -60,14 +62,22 @@ type Config struct {
 	// answers anonymous requests.
 	Frontends []Frontend
 	Logger    *slog.Logger
-	Metrics   *Metrics    // nil: none
-	Ready     func() bool // /readyz; nil: always ready
-	Now       func() time.Time
+	// Denials seals each policy denial into the authorization message the log carries
+	// (aws sts decode-authorization-message reads it back); nil: none.
+	Denials interface {
+		EncodeAuthorizationMessage(ctx context.Context, d *policy.DeniedError) string
+	}
+	Metrics *Metrics    // nil: none
+	Ready   func() bool // /readyz; nil: always ready
+	Now     func() time.Time
 }
 
 // Gateway is the root handler.
 type Gateway struct {
-	keys      KeyLookup
+	keys    KeyLookup
+	denials interface {
+		EncodeAuthorizationMessage(ctx context.Context, d *policy.DeniedError) string
+	}
 	frontends map[string]Frontend // by service
 	fallback  Frontend            // the REST-XML one, if any
 	log       *slog.Logger
@@ -78,7 +88,7 @@ type Gateway struct {
 
 // New returns a Gateway.
 func New(c Config) *Gateway {
-	g := &Gateway{keys: c.Keys, frontends: map[string]Frontend{}, log: c.Logger, metrics: c.Metrics, ready: c.Ready, now: c.Now}
+	g := &Gateway{keys: c.Keys, denials: c.Denials, frontends: map[string]Frontend{}, log: c.Logger, metrics: c.Metrics, ready: c.Ready, now: c.Now}
 	for _, fe := range c.Frontends {
 		g.frontends[fe.Service()] = fe
 		if fe.Protocol() == awsproto.RESTXML && g.fallback == nil {
@@ -132,8 +142,15 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e := awsproto.Classify(err, g.protocol(info.Service, r))
 	var denied *policy.DeniedError
-	if g.metrics != nil && errors.As(err, &denied) {
-		g.metrics.observeDenial(info.Service, denied.Action)
+	if errors.As(err, &denied) {
+		if g.metrics != nil {
+			g.metrics.observeDenial(info.Service, denied.Action)
+		}
+		attrs := []any{"request_id", info.RequestID, "principal", denied.PrincipalARN, "action", denied.Action, "resource", denied.Resource}
+		if g.denials != nil {
+			attrs = append(attrs, "authorization_message", g.denials.EncodeAuthorizationMessage(r.Context(), denied))
+		}
+		g.log.Info("access denied", attrs...)
 	}
 	// A client that hangs up mid-request is routine (a cancelled `aws s3 cp`, a timeout on
 	// its side), not a server fault for an operator to chase.
@@ -208,16 +225,12 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, info *awsprot
 	}
 	var caller *identity.Principal
 	res, err := claim.Verify(r, g.now(), func(id string) (string, error) {
-		secret, p, err := g.keys.LookupAccessKey(r.Context(), id)
+		secret, p, err := g.keys.LookupAccessKey(r.Context(), id, claim.SessionToken())
 		caller = p
 		return secret, err
 	})
 	if err != nil {
 		return nil, err
-	}
-	if res.SessionToken != "" {
-		// Temporary credentials arrive with STS sessions; until then no token is valid.
-		return caller, awserr.New(awserr.InvalidToken, "The provided token is malformed or otherwise invalid.")
 	}
 	body, _, err := res.Body(r)
 	if err != nil {

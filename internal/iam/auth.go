@@ -17,11 +17,19 @@ import (
 
 var _ policy.PolicySource = (*Service)(nil)
 
-// Authenticate resolves an access key id for the gateway: the key's secret and the principal
-// it authenticates, the user's path and tags included. Unknown and inactive keys, and keys
-// whose user no longer exists, are errors wrapping both ErrUnknownAccessKey and
-// sigv4.ErrUnknownAccessKey.
-func (s *Service) Authenticate(ctx context.Context, accessKeyID string) (string, *identity.Principal, error) {
+// Authenticate resolves an access key id and the session token the request carries for the
+// gateway: the key's secret and the principal it authenticates, the user's path and tags
+// included. Unknown and inactive keys, and keys whose user no longer exists, are errors
+// wrapping both ErrUnknownAccessKey and sigv4.ErrUnknownAccessKey. Temporary credentials
+// (ASIA…) need their session's token (else sigv4.ErrInvalidToken) and a live session (else
+// sigv4.ErrExpiredToken); a long-term key with a token is sigv4.ErrInvalidToken.
+func (s *Service) Authenticate(ctx context.Context, accessKeyID, sessionToken string) (string, *identity.Principal, error) {
+	if strings.HasPrefix(accessKeyID, "ASIA") {
+		return s.authenticateSession(ctx, accessKeyID, sessionToken)
+	}
+	if sessionToken != "" {
+		return "", nil, fmt.Errorf("%w: %s is a long-term access key", sigv4.ErrInvalidToken, accessKeyID)
+	}
 	var k AccessKey
 	var u userRecord
 	var ok bool
@@ -63,8 +71,8 @@ func (s *Service) Authenticate(ctx context.Context, accessKeyID string) (string,
 type GatewayKeys struct{ Service *Service }
 
 // LookupAccessKey implements gateway.KeyLookup.
-func (g GatewayKeys) LookupAccessKey(ctx context.Context, id string) (string, *identity.Principal, error) {
-	return g.Service.Authenticate(ctx, id)
+func (g GatewayKeys) LookupAccessKey(ctx context.Context, id, sessionToken string) (string, *identity.Principal, error) {
+	return g.Service.Authenticate(ctx, id, sessionToken)
 }
 
 // PoliciesFor returns the identity-based policies of p for the policy engine: a user's inline
@@ -75,7 +83,7 @@ func (s *Service) PoliciesFor(ctx context.Context, p *identity.Principal) (*poli
 	if p == nil || p.IsRoot() {
 		return &policy.PrincipalPolicies{}, nil
 	}
-	if p.Type == identity.User && strings.HasPrefix(p.AccessKeyID, "AKIA") {
+	if p.Type == identity.User || p.Session != nil {
 		region := ""
 		if r := identity.RequestFrom(ctx); r != nil {
 			region = r.Region
@@ -105,6 +113,10 @@ func (s *Service) PoliciesFor(ctx context.Context, p *identity.Principal) (*poli
 }
 
 func cacheKey(p *identity.Principal) string {
+	if p.Session != nil {
+		// Session policies are the session's own.
+		return p.AccountID + " session " + p.Session.ID + " " + p.RoleARN + " " + p.UserID
+	}
 	switch p.Type {
 	case identity.AssumedRole:
 		return p.AccountID + " role " + p.RoleARN
@@ -133,7 +145,12 @@ func (s *Service) principalPolicies(tx storage.Tx, p *identity.Principal) (*poli
 		if err != nil || !found || r.Path != a.Path {
 			return pp, err
 		}
-		return pp, s.entitySources(tx, a.Account, kindRole, r.Inline, r.Attached, pp)
+		if err := s.entitySources(tx, a.Account, kindRole, r.Inline, r.Attached, pp); err != nil {
+			return pp, err
+		}
+	}
+	if p.Session != nil {
+		return pp, s.sessionPolicies(tx, p, pp)
 	}
 	return pp, nil
 }

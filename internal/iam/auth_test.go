@@ -22,7 +22,7 @@ func TestAuthenticate(t *testing.T) {
 	ctx := context.Background()
 	acct := e.account.ID
 
-	secret, p, err := e.svc.Authenticate(ctx, e.rootKey.ID)
+	secret, p, err := e.svc.Authenticate(ctx, e.rootKey.ID, "")
 	if err != nil || secret != e.rootKey.Secret.Reveal() {
 		t.Fatalf("root key: %v", err)
 	}
@@ -34,7 +34,7 @@ func TestAuthenticate(t *testing.T) {
 		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("platform")}}})).User
 	k := must(e.Root.CreateAccessKey(ctx, &awsiam.CreateAccessKeyInput{UserName: aws.String("alice")})).AccessKey
 	id := aws.ToString(k.AccessKeyId)
-	secret, p, err = e.svc.Authenticate(ctx, id)
+	secret, p, err = e.svc.Authenticate(ctx, id, "")
 	if err != nil || secret != aws.ToString(k.SecretAccessKey) {
 		t.Fatalf("user key: %v", err)
 	}
@@ -47,13 +47,13 @@ func TestAuthenticate(t *testing.T) {
 
 	// A rename is seen at once.
 	must(e.Root.UpdateUser(ctx, &awsiam.UpdateUserInput{UserName: aws.String("alice"), NewUserName: aws.String("alicia")}))
-	if _, p, err = e.svc.Authenticate(ctx, id); err != nil || p.ARN != "arn:aws:iam::"+acct+":user/eng/alicia" || p.Name != "alicia" {
+	if _, p, err = e.svc.Authenticate(ctx, id, ""); err != nil || p.ARN != "arn:aws:iam::"+acct+":user/eng/alicia" || p.Name != "alicia" {
 		t.Errorf("after rename: %+v, %v", p, err)
 	}
 
 	unknown := func(name, id string) {
 		t.Helper()
-		_, _, err := e.svc.Authenticate(ctx, id)
+		_, _, err := e.svc.Authenticate(ctx, id, "")
 		if !errors.Is(err, iam.ErrUnknownAccessKey) || !errors.Is(err, sigv4.ErrUnknownAccessKey) {
 			t.Errorf("%s: err = %v, want ErrUnknownAccessKey", name, err)
 		}
@@ -126,7 +126,7 @@ func TestPoliciesFor(t *testing.T) {
 
 	must(e.Root.CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String("alice")}))
 	k := must(e.Root.CreateAccessKey(ctx, &awsiam.CreateAccessKeyInput{UserName: aws.String("alice")})).AccessKey
-	_, p, err := svc.Authenticate(ctx, aws.ToString(k.AccessKeyId))
+	_, p, err := svc.Authenticate(ctx, aws.ToString(k.AccessKeyId), "")
 	if err != nil {
 		t.Fatal(err)
 	}

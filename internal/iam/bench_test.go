@@ -52,11 +52,11 @@ func BenchmarkAuthorizeUser(b *testing.B) {
 	}
 	key, err := c.CreateAccessKey(ctx, &awsiam.CreateAccessKeyInput{UserName: aws.String("deployer")})
 	must(key, err)
-	_, user, err := e.svc.Authenticate(ctx, aws.ToString(key.AccessKey.AccessKeyId))
+	_, user, err := e.svc.Authenticate(ctx, aws.ToString(key.AccessKey.AccessKeyId), "")
 	if err != nil {
 		b.Fatal(err)
 	}
-	_, root, err := e.svc.Authenticate(ctx, e.rootKey.ID)
+	_, root, err := e.svc.Authenticate(ctx, e.rootKey.ID, "")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,6 +6,7 @@ package identity
 
 import (
 	"context"
+	"log/slog"
 	"net/netip"
 	"time"
 )
@@ -108,4 +109,77 @@ func FromContext(ctx context.Context) *Principal {
 // the gateway (tests, the server's own bootstrap).
 func WithPrincipal(ctx context.Context, p *Principal) context.Context {
 	return NewContext(ctx, &Request{Principal: p, Time: time.Now()})
+}
+
+// Secret is a secret access key. It never prints: String and LogValue redact it.
+type Secret string
+
+func (Secret) String() string       { return "[redacted]" }
+func (Secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// Reveal returns the secret itself, for the one response that hands it out.
+func (s Secret) Reveal() string { return string(s) }
+
+// Credentials are temporary security credentials.
+type Credentials struct {
+	AccessKeyID     string // ASIA…
+	SecretAccessKey Secret
+	// SessionToken names the server-side session record; it reveals nothing itself.
+	SessionToken Secret
+	Expiration   time.Time
+}
+
+// Role is what the session service needs to know of a role to let someone assume it.
+type Role struct {
+	ARN, AccountID, Name, ID, Path string
+	TrustPolicy                    string
+	MaxSessionDuration             time.Duration
+	Tags                           map[string]string
+}
+
+// SessionSpec describes temporary credentials to issue.
+type SessionSpec struct {
+	AccountID string
+	// Role is the role assumed; nil for GetSessionToken, whose session acts as Parent's user.
+	Role *Role
+	// Parent is who asked for the session.
+	Parent   *Principal
+	Name     string // RoleSessionName
+	Duration time.Duration
+	// MFAAt is when an MFA code was checked for this session (or for the session it was
+	// assumed from); zero without MFA. MFASerial names the device.
+	MFAAt             time.Time
+	MFASerial         string
+	SourceIdentity    string
+	Tags              map[string]string // session tags
+	TransitiveTagKeys []string
+	// Policy and PolicyARNs are session policies: the session may do only what they allow.
+	Policy     string
+	PolicyARNs []string
+}
+
+// SessionInfo describes a session for listing and revocation.
+type SessionInfo struct {
+	ID        string // the session's access key id
+	AccountID string
+	// ARN is the session's principal ARN (assumed-role/… or the user's); PrincipalARN the
+	// role's or user's ARN; ParentARN who asked for it.
+	ARN, PrincipalARN, ParentARN string
+	// User is the IAM user at the start of the session's chain, if any.
+	User                      string
+	SourceIdentity            string
+	MFA                       bool
+	Issued, Expires, LastUsed time.Time
+	Revoked                   time.Time // zero while live
+}
+
+// SessionFilter selects sessions of one account: all of them, one, those of a role, or
+// those a user started (directly, or through a GetSessionToken session).
+type SessionFilter struct {
+	AccountID string
+	ID        string
+	RoleARN   string
+	UserName  string
+	// Live keeps only sessions that are neither expired nor revoked.
+	Live bool
 }

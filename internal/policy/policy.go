@@ -14,6 +14,7 @@ package policy
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/stateward/stateward/internal/identity"
 )
@@ -125,6 +126,9 @@ type DeniedError struct {
 	Action       string
 	Resource     string
 	Reason       Reason
+	// Statements name the denying statements of an explicit deny ("user/p statement 0"),
+	// for the log's sealed authorization message; never shown to the client.
+	Statements []string
 }
 
 func (e *DeniedError) Error() string        { return "policy: " + e.Message() }
@@ -188,7 +192,11 @@ func (e *Engine) Authorize(ctx context.Context, req *Request) error {
 	if res.Decision == Allowed {
 		return nil
 	}
-	return &DeniedError{PrincipalARN: p.ARN, Action: r.Action, Resource: r.Resource, Reason: res.Reason}
+	d := &DeniedError{PrincipalARN: p.ARN, Action: r.Action, Resource: r.Resource, Reason: res.Reason}
+	for _, m := range res.Matched {
+		d.Statements = append(d.Statements, fmt.Sprintf("%s/%s statement %d", m.Source.Type, m.Source.ID, m.Statement))
+	}
+	return d
 }
 
 // needsIdentity tells whether an evaluation can depend on identity-based policies; it lets
@@ -197,7 +205,8 @@ func needsIdentity(r *Request) bool {
 	return !alwaysAllowed(r.Action)
 }
 
-// alwaysAllowed are the actions no policy can deny, as on AWS.
+// alwaysAllowed are the actions no policy can deny, as on AWS: asking who one is, and
+// GetSessionToken (which only ever hands out the caller's own permissions).
 func alwaysAllowed(action string) bool {
-	return action == "sts:GetCallerIdentity"
+	return action == "sts:GetCallerIdentity" || action == "sts:GetSessionToken"
 }

@@ -22,9 +22,14 @@ import (
 
 // The errors Verify and the body readers return, wrapped with detail; test with errors.Is.
 var (
-	ErrMissingAuth           = errors.New("sigv4: request is not signed") // anonymous request
-	ErrMalformed             = errors.New("sigv4: malformed authorization")
-	ErrUnknownAccessKey      = errors.New("sigv4: unknown access key id") // wrap it in lookup errors
+	ErrMissingAuth      = errors.New("sigv4: request is not signed") // anonymous request
+	ErrMalformed        = errors.New("sigv4: malformed authorization")
+	ErrUnknownAccessKey = errors.New("sigv4: unknown access key id") // wrap it in lookup errors
+	// ErrInvalidToken and ErrExpiredToken are for lookups to wrap: a session token that does
+	// not belong to the access key (or a token with a long-term key), and one whose session
+	// has ended or was revoked.
+	ErrInvalidToken          = errors.New("sigv4: invalid security token")
+	ErrExpiredToken          = errors.New("sigv4: security token expired")
 	ErrSignatureMismatch     = errors.New("sigv4: signature does not match")
 	ErrRequestTimeTooSkewed  = errors.New("sigv4: request time too skewed")
 	ErrExpired               = errors.New("sigv4: request has expired")
@@ -110,6 +115,10 @@ func Verify(r *http.Request, now time.Time, lookup func(accessKeyID string) (sec
 	}
 	return a.Verify(r, now, lookup)
 }
+
+// SessionToken is the request's X-Amz-Security-Token (header or presigned query), not
+// validated here: the key lookup decides whether it belongs to the access key.
+func (a *Claim) SessionToken() string { return a.sessionToken }
 
 // Verify is the package's Verify for a request already parsed into a.
 func (a *Claim) Verify(r *http.Request, now time.Time, lookup func(accessKeyID string) (secret string, err error)) (*Result, error) {

@@ -16,11 +16,15 @@ type Keys struct {
 	Principals map[string]identity.Principal
 }
 
-// LookupAccessKey implements gateway.KeyLookup.
-func (k Keys) LookupAccessKey(_ context.Context, id string) (string, *identity.Principal, error) {
+// LookupAccessKey implements gateway.KeyLookup; these keys are long-term, so any session
+// token is refused.
+func (k Keys) LookupAccessKey(_ context.Context, id, token string) (string, *identity.Principal, error) {
 	p, ok := k.Principals[id]
 	if !ok {
 		return "", nil, fmt.Errorf("%w: %s", sigv4.ErrUnknownAccessKey, id)
+	}
+	if token != "" {
+		return "", nil, fmt.Errorf("%w: %s is a long-term key", sigv4.ErrInvalidToken, id)
 	}
 	p.AccessKeyID = id
 	return k.Secret, &p, nil

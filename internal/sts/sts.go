@@ -1,0 +1,89 @@
+// Package sts is the STS API: temporary credentials (AssumeRole, with MFA, session policies,
+// tags and role chaining; GetSessionToken), who the caller is (GetCallerIdentity,
+// GetAccessKeyInfo), decoding the authorization messages the server logs for its denials, and,
+// beyond AWS, listing and revoking live sessions (ListSessions, RevokeSession). Its Query
+// front-end answers Version=2011-06-15 calls signed for the "sts" scope.
+//
+// Sessions themselves are kept by the identity service (package iam), which this package may
+// not import: it reaches it through Identities, wired in cmd. Every operation authorizes
+// inside the service; AssumeRole is decided by the engine with the role's trust policy as a
+// required resource policy, so across accounts both the trust policy and the caller's own
+// policies must allow it.
+package sts
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/stateward/stateward/internal/identity"
+	"github.com/stateward/stateward/internal/policy"
+)
+
+// Authorizer decides every request; see package policy.
+type Authorizer interface {
+	Authorize(ctx context.Context, req *policy.Request) error
+}
+
+// Identities is what STS needs of the identity service.
+type Identities interface {
+	// RoleByARN returns the role arn names, or nil without an error when there is none.
+	RoleByARN(ctx context.Context, arn string) (*identity.Role, error)
+	// CheckMFACode checks a TOTP code of the MFA device serial of account, assigned to the
+	// caller in ctx; each code is accepted once. It returns when the code was checked.
+	CheckMFACode(ctx context.Context, account, serial, code string) (time.Time, error)
+	// CreateSession issues temporary credentials.
+	CreateSession(ctx context.Context, spec *identity.SessionSpec) (*identity.Credentials, error)
+	// AccessKeyAccount returns the account of an access key id.
+	AccessKeyAccount(ctx context.Context, id string) (string, error)
+	// Sessions lists, and RevokeSessions revokes, the sessions a filter selects.
+	Sessions(ctx context.Context, f identity.SessionFilter) ([]identity.SessionInfo, error)
+	RevokeSessions(ctx context.Context, f identity.SessionFilter) ([]string, error)
+}
+
+// Sealer seals the authorization messages the server logs (the master keyring).
+type Sealer interface {
+	Seal(plaintext, aad []byte) []byte
+	Open(ciphertext, aad []byte) ([]byte, error)
+}
+
+// Config configures a Service; nil fields mean defaults where one exists.
+type Config struct {
+	Identities Identities // required
+	Authorizer Authorizer // required
+	Sealer     Sealer     // required: authorization messages
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Rand       io.Reader
+}
+
+// Service implements STS. It never sees HTTP; the caller is the identity in the context.
+type Service struct {
+	ids   Identities
+	authz Authorizer
+	seal  Sealer
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// New returns a Service.
+func New(c Config) *Service {
+	s := &Service{ids: c.Identities, authz: c.Authorizer, seal: c.Sealer, log: c.Logger, now: c.Now}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// caller returns the authenticated principal of ctx; authorization refuses a request without
+// one before this is asked.
+func caller(ctx context.Context) *identity.Principal {
+	if p := identity.FromContext(ctx); p != nil {
+		return p
+	}
+	return &identity.Principal{}
+}
