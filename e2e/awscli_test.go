@@ -92,8 +92,9 @@ type cliCase struct {
 	dir  string // scratch files
 	home string
 	env  []string
-	// keyID and secret sign the CLI's requests; the server's root key when empty.
-	keyID, secret string
+	// keyID and secret sign the CLI's requests; the server's root key when empty. token is
+	// the session token of temporary credentials.
+	keyID, secret, token string
 }
 
 func newCLICase(t *testing.T, c awsCLI, bin string, srv *server) *cliCase {
@@ -122,6 +123,9 @@ func (cc *cliCase) environ(extra []string) []string {
 		"AWS_SECRET_ACCESS_KEY=" + secret,
 		"AWS_PAGER=",
 		"AWS_EC2_METADATA_DISABLED=true",
+	}
+	if cc.token != "" {
+		env = append(env, "AWS_SESSION_TOKEN="+cc.token)
 	}
 	if cc.srv.TLS {
 		env = append(env, "AWS_CA_BUNDLE="+cc.srv.CAFile)

@@ -36,7 +36,7 @@ var (
 // as returns a copy of cc that signs with another access key.
 func (cc *cliCase) as(id, secret string) *cliCase {
 	c := *cc
-	c.keyID, c.secret = id, secret
+	c.keyID, c.secret, c.token = id, secret, ""
 	c.env = c.environ(nil)
 	return &c
 }
