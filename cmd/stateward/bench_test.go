@@ -32,6 +32,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/stateward/stateward/internal/storage"
 	"github.com/stateward/stateward/internal/storage/bolt"
@@ -534,8 +535,9 @@ func stateCycle(ctx context.Context, srv *benchServer, key string, state []byte)
 // BenchmarkStateCycleAs runs the state cycle as the account's root user and as an IAM user
 // whose permissions come from 3 groups and 10 policies with conditions, on one server, so the
 // cost of authorizing a real principal shows against the root's (which reads no policies).
-// Compare in alternating rounds (docs/benchmarks.md): one run per round, -count 1, with
-// STATEWARD_BENCH_USER_FIRST=1 on every other round.
+// The third principal is the user's session (GetSessionToken). Compare in rounds
+// (docs/benchmarks.md): one run per round, -count 1, STATEWARD_BENCH_ROUND=1, 2, … rotating
+// the order.
 func BenchmarkStateCycleAs(b *testing.B) {
 	srv := startBenchServer(b)
 	ctx := context.Background()
@@ -554,15 +556,25 @@ func BenchmarkStateCycleAs(b *testing.B) {
 			`{"Sid":"TLSOrLoopback","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::tfstate/*","Condition":{"Bool":{"aws:SecureTransport":"false"},"NotIpAddress":{"aws:SourceIp":"127.0.0.0/8"}}}]}`)}); err != nil {
 		b.Fatal(err)
 	}
-	user := srv.as(benchUser(b, srv))
+	userKey, userSecret := benchUser(b, srv)
+	user := srv.as(userKey, userSecret, "")
+	// The same user's temporary credentials (GetSessionToken): the same policies, plus the
+	// session's record read and token check on every request.
+	tok, err := sts.NewFromConfig(user.cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(srv.url) }).
+		GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(36 * 3600)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	session := srv.as(aws.ToString(tok.Credentials.AccessKeyId), aws.ToString(tok.Credentials.SecretAccessKey), aws.ToString(tok.Credentials.SessionToken))
 	state := randomBytes(b, 100<<10)
 	principals := []struct {
 		name string
 		srv  *benchServer
-	}{{"root", srv}, {"user", user}}
-	// STATEWARD_BENCH_USER_FIRST=1 swaps the order, so that rounds can alternate it.
-	if os.Getenv("STATEWARD_BENCH_USER_FIRST") == "1" {
-		principals[0], principals[1] = principals[1], principals[0]
+	}{{"root", srv}, {"user", user}, {"session", session}}
+	// STATEWARD_BENCH_ROUND=n rotates the order by n, so that rounds can alternate it.
+	if n, _ := strconv.Atoi(os.Getenv("STATEWARD_BENCH_ROUND")); n > 0 {
+		k := n % len(principals)
+		principals = append(principals[k:], principals[:k]...)
 	}
 	for _, p := range principals {
 		b.Run("principal="+p.name, func(b *testing.B) {
@@ -623,13 +635,41 @@ func benchUser(b *testing.B, srv *benchServer) (id, secret string) {
 	return aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey)
 }
 
-// as returns the server's clients signing with another access key.
-func (s *benchServer) as(id, secret string) *benchServer {
+// as returns the server's clients signing with another access key (and session token).
+func (s *benchServer) as(id, secret, token string) *benchServer {
 	cfg := s.cfg
-	cfg.Credentials = credentials.NewStaticCredentialsProvider(id, secret, "")
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(id, secret, token)
 	c := *s
 	c.cfg = cfg
 	c.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(s.url); o.UsePathStyle = true })
 	c.ddb = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(s.url) })
 	return &c
+}
+
+// BenchmarkAssumeRole is AssumeRole calls per second, with 1 and 8 callers: the trust policy
+// decision, the caller's identity policies, and one session record written (a durable
+// commit) per call.
+func BenchmarkAssumeRole(b *testing.B) {
+	for _, callers := range []int{1, 8} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			srv := startBenchServer(b)
+			ctx := context.Background()
+			c := iam.NewFromConfig(srv.cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(srv.url) })
+			id, err := sts.NewFromConfig(srv.cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(srv.url) }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			role, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("bench"), AssumeRolePolicyDocument: aws.String(
+				`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + aws.ToString(id.Account) + `"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"bench"}}}]}`)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			client := sts.NewFromConfig(srv.cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(srv.url) })
+			runConcurrent(b, callers, func(i int) error {
+				_, err := client.AssumeRole(context.Background(), &sts.AssumeRoleInput{RoleArn: role.Role.Arn,
+					RoleSessionName: aws.String(fmt.Sprintf("s%d", i)), ExternalId: aws.String("bench")})
+				return err
+			})
+		})
+	}
 }
