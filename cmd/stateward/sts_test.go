@@ -361,6 +361,14 @@ func TestGetSessionToken(t *testing.T) {
 	}
 	_, err = s.STS.GetSessionToken(ctx, &sts.GetSessionTokenInput{})
 	wantCode(t, "GetSessionToken from a session", err, "AccessDenied", "session credentials")
+	// As on AWS: such credentials reach IAM only with MFA, and STS only to assume a role or
+	// ask who they are.
+	_, err = plain.IAM.ListUsers(ctx, &iam.ListUsersInput{})
+	wantCode(t, "IAM with a session without MFA", err, "AccessDenied", "without MFA")
+	_, err = s.IAM.ListUsers(ctx, &iam.ListUsersInput{})
+	wantCode(t, "IAM with an MFA session, no IAM policy", err, "AccessDenied", "iam:ListUsers")
+	_, err = s.STS.GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String(e.Creds.AccessKeyID)})
+	wantCode(t, "GetAccessKeyInfo with session credentials", err, "AccessDenied", "GetSessionToken")
 	_, err = carol.STS.GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(129601)})
 	wantCode(t, "longer than 36 h", err, "ValidationError", "")
 }

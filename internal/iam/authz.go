@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/stateward/stateward/internal/awserr"
 	"github.com/stateward/stateward/internal/identity"
 	"github.com/stateward/stateward/internal/policy"
 	"github.com/stateward/stateward/internal/storage"
@@ -25,6 +26,10 @@ func (s *Service) begin(ctx context.Context, in any) (*identity.Principal, error
 // keys are the resource's and the request's condition keys. A denial is returned as the
 // authorizer gave it; the gateway renders it.
 func (s *Service) authorize(ctx context.Context, p *identity.Principal, op, resource string, keys map[string][]string) error {
+	if p.Session != nil && p.Type != identity.AssumedRole && p.Session.MFAAt.IsZero() {
+		// As on AWS: GetSessionToken's credentials reach IAM only when they were issued with MFA.
+		return awserr.New(awserr.AccessDenied, "Credentials from GetSessionToken without MFA cannot call IAM.")
+	}
 	return s.authz.Authorize(ctx, &policy.Request{
 		Action:          "iam:" + op,
 		Resource:        resource,

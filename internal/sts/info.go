@@ -41,6 +41,9 @@ type GetAccessKeyInfoOutput struct {
 
 // GetAccessKeyInfo returns the account an access key id (AKIA… or ASIA…) belongs to.
 func (s *Service) GetAccessKeyInfo(ctx context.Context, in *GetAccessKeyInfoInput) (*GetAccessKeyInfoOutput, error) {
+	if err := tokenSessionRefused(caller(ctx), "GetAccessKeyInfo"); err != nil {
+		return nil, err
+	}
 	if in.AccessKeyId == "" {
 		return nil, required("accessKeyId")
 	}
@@ -115,6 +118,9 @@ type DecodeAuthorizationMessageOutput struct {
 // DecodeAuthorizationMessage reads back a denial the server logged, for a caller of the same
 // account allowed sts:DecodeAuthorizationMessage.
 func (s *Service) DecodeAuthorizationMessage(ctx context.Context, in *DecodeAuthorizationMessageInput) (*DecodeAuthorizationMessageOutput, error) {
+	if err := tokenSessionRefused(caller(ctx), "DecodeAuthorizationMessage"); err != nil {
+		return nil, err
+	}
 	if in.EncodedMessage == "" {
 		return nil, required("encodedMessage")
 	}

@@ -66,6 +66,9 @@ func allowOwn(err error, own bool) error {
 
 // ListSessions lists the sessions in selects.
 func (s *Service) ListSessions(ctx context.Context, in *ListSessionsInput) (*ListSessionsOutput, error) {
+	if err := tokenSessionRefused(caller(ctx), "ListSessions"); err != nil {
+		return nil, err
+	}
 	p := caller(ctx)
 	err := s.authz.Authorize(ctx, &policy.Request{Action: "sts:ListSessions", Resource: "*"})
 	if err := allowOwn(err, ownSessions(p, in.UserName)); err != nil {
@@ -100,6 +103,9 @@ type RevokeSessionOutput struct {
 // RevokeSession revokes live sessions: from the next request on, on every replica, their
 // credentials are refused (ExpiredToken).
 func (s *Service) RevokeSession(ctx context.Context, in *RevokeSessionInput) (*RevokeSessionOutput, error) {
+	if err := tokenSessionRefused(caller(ctx), "RevokeSession"); err != nil {
+		return nil, err
+	}
 	n := 0
 	for _, v := range []string{in.SessionId, in.RoleArn, in.UserName} {
 		if v != "" {

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stateward/stateward/internal/awserr"
 	"github.com/stateward/stateward/internal/identity"
 	"github.com/stateward/stateward/internal/policy"
 )
@@ -77,6 +78,15 @@ func New(c Config) *Service {
 		s.now = time.Now
 	}
 	return s
+}
+
+// tokenSessionRefused refuses what GetSessionToken's credentials may not do in STS: everything
+// but AssumeRole and GetCallerIdentity, as on AWS.
+func tokenSessionRefused(p *identity.Principal, action string) error {
+	if p.Session != nil && p.Type != identity.AssumedRole {
+		return awserr.Newf(awserr.AccessDenied, "Credentials from GetSessionToken cannot call %s.", action)
+	}
+	return nil
 }
 
 // caller returns the authenticated principal of ctx; authorization refuses a request without
