@@ -445,6 +445,12 @@ func TestSessionRevocation(t *testing.T) {
 	wantCode(t, "after the user revoked its own", err, "ExpiredToken", "")
 	e.query(t, dave, "RevokeSession", url.Values{"RoleArn": {roleARN}}, 403, nil)
 	works("a session started after revocation", session("session-c"))
+	// IAM reports when the role was last assumed.
+	got := must[*iam.GetRoleOutput](t)(e.root.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("deploy")}))
+	if got.Role.RoleLastUsed == nil || !aws.ToTime(got.Role.RoleLastUsed.LastUsedDate).Equal(e.clock.Now().Truncate(time.Second)) ||
+		aws.ToString(got.Role.RoleLastUsed.Region) != "us-east-1" {
+		t.Errorf("RoleLastUsed = %+v, want now in us-east-1", got.Role.RoleLastUsed)
+	}
 }
 
 // cfgKey is the access key id the clients sign with.

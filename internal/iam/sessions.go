@@ -150,6 +150,24 @@ func (s *Service) CreateSession(ctx context.Context, spec *identity.SessionSpec)
 				return err
 			}
 		}
+		if a, ok := parseARN(rec.RoleARN); ok {
+			// RoleLastUsed, as IAM reports it: when and where the role was last assumed. Not a
+			// change of policy, so the account's generation stays.
+			var r roleRecord
+			found, err := get(tx, entityKey(a.Account, kindRole, a.Name), &r)
+			if err != nil {
+				return err
+			}
+			if found && now.After(r.LastUsed) {
+				r.LastUsed, r.LastUsedRegion = now, s.region
+				if ir := identity.RequestFrom(ctx); ir != nil && ir.Region != "" {
+					r.LastUsedRegion = ir.Region
+				}
+				if err := putJSON(tx, entityKey(a.Account, kindRole, a.Name), &r); err != nil {
+					return err
+				}
+			}
+		}
 		return putJSON(tx, sessionKey(rec.ID), rec)
 	})
 	if err != nil {
