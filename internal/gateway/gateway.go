@@ -49,7 +49,9 @@ type Frontend interface {
 // KeyLookup resolves an access key id, with the session token the request carries (empty
 // for long-term keys), to its secret and the principal it authenticates. Unknown or inactive
 // keys are errors wrapping sigv4.ErrUnknownAccessKey; a token that does not belong to the key
-// sigv4.ErrInvalidToken, an ended or revoked session sigv4.ErrExpiredToken.
+// sigv4.ErrInvalidToken, an ended or revoked session sigv4.ErrExpiredToken. A KeyLookup that
+// also has a method Verified(ctx, p) is told of each request whose signature verified, before
+// it is served (to record the key's last use: naming a key is no use of it).
 type KeyLookup interface {
 	LookupAccessKey(ctx context.Context, id, sessionToken string) (secret string, p *identity.Principal, err error)
 }
@@ -232,11 +234,6 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, info *awsprot
 	if err != nil {
 		return nil, err
 	}
-	body, _, err := res.Body(r)
-	if err != nil {
-		return caller, err
-	}
-	r.Body = body
 	r = r.WithContext(identity.NewContext(r.Context(), &identity.Request{
 		Principal:       caller,
 		SourceIP:        sourceIP(r),
@@ -245,6 +242,16 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, info *awsprot
 		Region:          claim.Region,
 		UserAgent:       r.UserAgent(),
 	}))
+	if v, ok := g.keys.(interface {
+		Verified(ctx context.Context, p *identity.Principal)
+	}); ok {
+		v.Verified(r.Context(), caller)
+	}
+	body, _, err := res.Body(r)
+	if err != nil {
+		return caller, err
+	}
+	r.Body = body
 	return caller, fe.ServeAWS(w, r)
 }
 

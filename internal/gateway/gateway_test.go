@@ -264,3 +264,35 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// verifyingKeys records the keys whose requests verified.
+type verifyingKeys struct {
+	gatewaytest.Keys
+	mu       sync.Mutex
+	verified []string
+}
+
+func (k *verifyingKeys) Verified(_ context.Context, p *identity.Principal) {
+	k.mu.Lock()
+	k.verified = append(k.verified, p.AccessKeyID)
+	k.mu.Unlock()
+}
+
+// TestVerifiedOnlyAfterTheSignature: the key service hears of a key's use only for a request
+// whose signature verified.
+func TestVerifiedOnlyAfterTheSignature(t *testing.T) {
+	keys := &verifyingKeys{Keys: gatewaytest.Keys{Secret: "secret", Principals: map[string]identity.Principal{"AKIDTEST": gatewaytest.Root("111122223333")}}}
+	ts := httptest.NewServer(New(Config{Keys: keys, Frontends: []Frontend{fakeFrontend{"s3", "", awsproto.RESTXML}},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	defer ts.Close()
+	for _, secret := range []string{"wrong", "secret"} {
+		resp, err := http.DefaultClient.Do(signed(t, "GET", ts.URL+"/bucket/key", "s3", secret, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if len(keys.verified) != 1 || keys.verified[0] != "AKIDTEST" {
+		t.Errorf("verified = %v, want the one request signed right", keys.verified)
+	}
+}

@@ -56,9 +56,6 @@ func (s *Service) Authenticate(ctx context.Context, accessKeyID, sessionToken st
 	p := &identity.Principal{AccountID: k.AccountID, AccessKeyID: k.ID}
 	if k.UserName == "" {
 		p.Type, p.ARN, p.UserID = identity.Root, identity.RootARN(k.AccountID), k.AccountID
-		// A root caller never reaches PoliciesFor, where users' key use is noted once the
-		// request is verified; its key's use is noted here, when the key is presented.
-		s.noteKeyUse(ctx, k.ID, awsproto.InfoFrom(ctx).Service, "")
 	} else {
 		p.Type, p.Name, p.UserID = identity.User, u.Name, u.ID
 		p.ARN = userARN(k.AccountID, u.Path, u.Name)
@@ -75,6 +72,17 @@ func (g GatewayKeys) LookupAccessKey(ctx context.Context, id, sessionToken strin
 	return g.Service.Authenticate(ctx, id, sessionToken)
 }
 
+// Verified implements the gateway's optional notice that a request signed with p's key
+// verified: the key's (or session's) last use is recorded then, so a forged request that only
+// names a key is no use of it.
+func (g GatewayKeys) Verified(ctx context.Context, p *identity.Principal) {
+	region := ""
+	if r := identity.RequestFrom(ctx); r != nil {
+		region = r.Region
+	}
+	g.Service.noteKeyUse(ctx, p.AccessKeyID, awsproto.InfoFrom(ctx).Service, region)
+}
+
 // PoliciesFor returns the identity-based policies of p for the policy engine: a user's inline
 // and attached policies and those of its groups, or a role session's role's. It runs on every
 // request of a non-root caller, so it answers from a cache of parsed documents that one small
@@ -82,13 +90,6 @@ func (g GatewayKeys) LookupAccessKey(ctx context.Context, id, sessionToken strin
 func (s *Service) PoliciesFor(ctx context.Context, p *identity.Principal) (*policy.PrincipalPolicies, error) {
 	if p == nil || p.IsRoot() {
 		return &policy.PrincipalPolicies{}, nil
-	}
-	if p.Type == identity.User || p.Session != nil {
-		region := ""
-		if r := identity.RequestFrom(ctx); r != nil {
-			region = r.Region
-		}
-		s.noteKeyUse(ctx, p.AccessKeyID, awsproto.InfoFrom(ctx).Service, region)
 	}
 	var pp *policy.PrincipalPolicies
 	err := s.store.View(ctx, func(tx storage.Tx) error {

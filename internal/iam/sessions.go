@@ -232,8 +232,6 @@ func (s *Service) authenticateSession(ctx context.Context, id, token string) (st
 		p.Tags = userTags
 	default:
 		p.Type, p.UserID = identity.Root, rec.AccountID
-		// Root sessions never reach PoliciesFor, where uses are noted once verified.
-		s.noteKeyUse(ctx, id, "", "")
 	}
 	return rec.Secret.Reveal(), p, nil
 }
