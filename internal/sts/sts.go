@@ -13,7 +13,6 @@ package sts
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"time"
 
@@ -56,7 +55,6 @@ type Config struct {
 	Sealer     Sealer     // required: authorization messages
 	Logger     *slog.Logger
 	Now        func() time.Time
-	Rand       io.Reader
 }
 
 // Service implements STS. It never sees HTTP; the caller is the identity in the context.
