@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -65,6 +66,15 @@ func (p *Principal) PrincipalARN() string {
 		return p.RoleARN
 	}
 	return p.ARN
+}
+
+// IsWebIdentity tells whether p is a caller known only by a web identity token, asking STS
+// for a role's session: a FederatedUser whose ARN is the IAM OpenID Connect provider that
+// vouched for the token (arn:aws:iam::<acct>:oidc-provider/<host>/<path>). A trust policy names
+// such a caller only as {"Federated": "<that ARN>"}.
+func (p *Principal) IsWebIdentity() bool {
+	return p != nil && p.Type == FederatedUser && strings.HasPrefix(p.ARN, "arn:aws:iam::") &&
+		strings.Contains(p.ARN, ":oidc-provider/")
 }
 
 // RootARN is the ARN of account's root user.
