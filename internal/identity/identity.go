@@ -147,6 +147,17 @@ type Role struct {
 	Tags                           map[string]string
 }
 
+// OIDCProvider is what the session service needs to know of an IAM OpenID Connect provider to
+// accept the tokens it vouches for.
+type OIDCProvider struct {
+	ARN, AccountID string
+	// URL is the issuer as IAM keeps it: host[:port][/path], without https:// or a trailing
+	// slash. It prefixes the condition keys of the provider's claims (<URL>:sub).
+	URL string
+	// ClientIDs are the audiences a token may be issued for.
+	ClientIDs []string
+}
+
 // SessionSpec describes temporary credentials to issue.
 type SessionSpec struct {
 	AccountID string
