@@ -45,6 +45,9 @@ type serveConfig struct {
 	// identityClock, when set, is the identity and session services' clock: session expiry
 	// and MFA windows (tests move it; signatures keep real time).
 	identityClock func() time.Time
+	// oidcClient, when set, is the client STS reaches OpenID Connect issuers with (tests give
+	// it their test issuer's CA).
+	oidcClient *http.Client
 }
 
 // authorizer is the one policy decision point every service is given.
@@ -199,7 +202,10 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 		return fail(fmt.Errorf("sweep retired bodies: %w", err))
 	}
 	srv.identities = identities
-	srv.sessions = sts.New(sts.Config{Identities: identities, Authorizer: authz, Sealer: kr, Logger: log, Now: c.identityClock})
+	if srv.sessions, err = sts.New(sts.Config{Identities: identities, Authorizer: authz, Sealer: kr, Logger: log, Now: c.identityClock,
+		HTTPClient: c.oidcClient}); err != nil {
+		return fail(err)
+	}
 	srv.orgs = organizations.New(organizations.Config{Store: store, Accounts: identities, Authorizer: authz, Logger: log})
 	srv.handler = gateway.New(gateway.Config{
 		Keys: iam.GatewayKeys{Service: identities},
@@ -218,6 +224,14 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 	})
 	return srv, nil
 }
+
+// The STS front-end serves AssumeRoleWithWebIdentity unsigned, and names its Query version so
+// that the gateway can tell its unsigned calls from IAM's.
+var (
+	_ gateway.AnonymousFrontend = (*sts.Handler)(nil)
+	_ gateway.VersionedFrontend = (*sts.Handler)(nil)
+	_ gateway.VersionedFrontend = (*iam.Handler)(nil)
+)
 
 func (m *Main) serve(ctx context.Context, args []string) error {
 	c, err := m.parseServe(args)

@@ -31,6 +31,9 @@ func (h *Handler) Protocol() awsproto.Protocol { return awsproto.Query }
 // Service is the SigV4 scope IAM is signed for.
 func (h *Handler) Service() string { return "iam" }
 
+// APIVersion is the Query Version of IAM calls.
+func (h *Handler) APIVersion() string { return apiVersion }
+
 // TargetPrefix is empty: the Query protocol names its operation in the form.
 func (h *Handler) TargetPrefix() string { return "" }
 

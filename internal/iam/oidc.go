@@ -2,7 +2,6 @@ package iam
 
 import (
 	"context"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -49,23 +48,10 @@ func oidcKey(acct, u string) []byte { return []byte(entityPrefix(acct, kindOIDC)
 
 func oidcARN(acct, u string) string { return "arn:aws:iam::" + acct + ":oidc-provider/" + u }
 
-// providerURL reads an issuer URL as IAM keeps it: https only, a host, an optional port and
-// path, no user, query or fragment; the host lower-cased and a trailing slash dropped. ok is
-// false for anything else. AWS asks for no port; one is accepted here, since self-hosted
-// identity providers often listen on one, and then appears in the ARN and condition keys as
-// it does in the tokens' iss.
-func providerURL(raw string) (string, bool) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery ||
-		u.Fragment != "" || u.Opaque != "" || strings.ContainsAny(raw, " \t\r\n\\") {
-		return "", false
-	}
-	if u.Port() == "" && strings.HasSuffix(u.Host, ":") {
-		return "", false
-	}
-	out := strings.ToLower(u.Host) + strings.TrimSuffix(u.EscapedPath(), "/")
-	return out, out != ""
-}
+// providerURL is identity.OIDCProviderURL. AWS asks for no port; one is accepted here, since
+// self-hosted identity providers often listen on one, and then appears in the ARN and condition
+// keys as it does in the tokens' iss.
+func providerURL(raw string) (string, bool) { return identity.OIDCProviderURL(raw) }
 
 // parseOIDCARN reads arn:aws:iam::<acct>:oidc-provider/<url>.
 func parseOIDCARN(arn string) (acct, u string, ok bool) {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -156,6 +157,19 @@ type OIDCProvider struct {
 	URL string
 	// ClientIDs are the audiences a token may be issued for.
 	ClientIDs []string
+}
+
+// OIDCProviderURL reads an issuer URL (a token's iss, or the Url of an IAM provider) as IAM
+// keeps it: https only, with a host, an optional port and path, and no user, query or
+// fragment; the scheme and a trailing slash dropped and the host lower-cased
+// ("https://Token.Example.com/ci/" is "token.example.com/ci"). ok is false for anything else.
+func OIDCProviderURL(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery ||
+		u.Fragment != "" || u.Opaque != "" || strings.ContainsAny(raw, " \t\r\n\\") || strings.HasSuffix(u.Host, ":") {
+		return "", false
+	}
+	return strings.ToLower(u.Host) + strings.TrimSuffix(u.EscapedPath(), "/"), true
 }
 
 // SessionSpec describes temporary credentials to issue.
