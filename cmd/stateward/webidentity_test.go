@@ -5,9 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,6 +82,15 @@ func (ti *testIssuer) jwks() []byte {
 		panic(err)
 	}
 	return b
+}
+
+// jwksFile writes the key set to a file and returns its path.
+func (ti *testIssuer) jwksFile(t testing.TB) string {
+	p := filepath.Join(t.TempDir(), "jwks.json")
+	if err := os.WriteFile(p, ti.jwks(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // providerURL is the issuer as IAM names it: without https://.
@@ -351,4 +363,62 @@ func TestWebIdentityIssuerUnreachable(t *testing.T) {
 	_, err := anon.AssumeRoleWithWebIdentity(context.Background(), &sts.AssumeRoleWithWebIdentityInput{RoleArn: &roleARN,
 		RoleSessionName: aws.String("run"), WebIdentityToken: aws.String(ti.token(t, githubClaims("refs/heads/main", clock.Now())))})
 	wantCode(t, "issuer down", err, "IDPCommunicationError", "")
+}
+
+// failingTransport fails every request and counts them: a server given it has no network.
+type failingTransport struct{ n *atomic.Int32 }
+
+func (f failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	f.n.Add(1)
+	return nil, errors.New("no network in this test")
+}
+
+// TestWebIdentityJWKSFile is an air-gapped install: GitHub's issuer has its key set in a file
+// (serve --oidc-jwks-file), tokens are verified with it and the issuer is never contacted, and
+// a trust policy can hold a run to its repository and workflow with GitHub's claims.
+func TestWebIdentityJWKSFile(t *testing.T) {
+	const github = "https://token.actions.githubusercontent.com"
+	ti := newTestIssuer(t)
+	ti.srv.Close() // nothing listens at the issuer the keys came from either
+	var requests atomic.Int32
+	clock := &fakeClock{t: time.Now().UTC().Truncate(time.Minute)}
+	e := &stsEnv{testEnv: newTestEnv(t, envOptions{Clock: clock.Now, OIDCClient: &http.Client{Transport: failingTransport{&requests}},
+		JWKSFiles: []string{github + "=" + ti.jwksFile(t)}}), clock: clock}
+	e.root = e.as(e.Creds)
+	ctx := context.Background()
+	mustBucket(t, e.testEnv, "ci-state")
+	providerARN := e.provider(t, github)
+	const gh = "token.actions.githubusercontent.com"
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"` + providerARN + `"},` +
+		`"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"` + gh + `:aud":"sts.amazonaws.com","` + gh + `:repository":"org/infra"},` +
+		`"StringLike":{"` + gh + `:job_workflow_ref":"org/infra/.github/workflows/apply.yml@refs/heads/main"},` +
+		`"ForAnyValue:StringEquals":{"` + gh + `:amr":"mfa"}}}]}`
+	roleARN := e.role(t, "ci", trust, ciStatePolicy, 3600)
+	anon, _ := e.anonymousSTS()
+	assume := func(tok string) (*sts.AssumeRoleWithWebIdentityOutput, error) {
+		return anon.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{RoleArn: &roleARN,
+			RoleSessionName: aws.String("gha"), WebIdentityToken: &tok})
+	}
+	claims := with(githubClaims("refs/heads/main", clock.Now()), "iss", github)
+	out, err := assume(ti.token(t, claims))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.Provider) != github {
+		t.Errorf("Provider = %s", aws.ToString(out.Provider))
+	}
+	ci := e.as(sessionCreds(out.Credentials))
+	must[*s3.PutObjectOutput](t)(ci.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("ci-state"), Key: aws.String("k"), Body: strings.NewReader("x")}))
+
+	_, err = assume(ti.token(t, with(claims, "repository", "fork/infra")))
+	wantCode(t, "a fork", err, "AccessDenied", "")
+	_, err = assume(ti.token(t, with(claims, "job_workflow_ref", "org/infra/.github/workflows/other.yml@refs/heads/main")))
+	wantCode(t, "another workflow", err, "AccessDenied", "")
+	_, err = assume(ti.token(t, with(claims, "amr", []string{"pwd"})))
+	wantCode(t, "without mfa in amr", err, "AccessDenied", "")
+	_, err = assume(ti.sign(t, testKeys()[1], "k1", claims))
+	wantCode(t, "a key not in the file", err, "InvalidIdentityToken", "")
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests left the server; the key set is in a file", n)
+	}
 }
