@@ -122,15 +122,16 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *AssumeRoleW
 		facts = *r
 	}
 	facts.Principal = caller
-	keys := map[string][]string{
-		"sts:RoleSessionName":   {in.RoleSessionName},
-		"aws:FederatedProvider": {provider.ARN},
+	keys := map[string][]string{}
+	if !reservedVendor(provider.URL) {
+		for name, v := range claims {
+			keys[provider.URL+":"+name] = v
+		}
+		// aud is the audience the provider accepted the token for.
+		keys[provider.URL+":aud"] = tok.audiences
 	}
-	for name, v := range claims {
-		keys[provider.URL+":"+name] = v
-	}
-	// aud is the audience the provider accepted the token for.
-	keys[provider.URL+":aud"] = tok.audiences
+	keys["sts:RoleSessionName"] = []string{in.RoleSessionName}
+	keys["aws:FederatedProvider"] = []string{provider.ARN}
 	req := &policy.Request{Caller: &facts, Action: "sts:AssumeRoleWithWebIdentity", Resource: in.RoleArn, ResourceAccount: account,
 		ResourcePolicyRequired: true, Keys: keys}
 	if role != nil {
@@ -165,6 +166,13 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *AssumeRoleW
 	s.log.Info("web identity session", "role", role.ARN, "session", in.RoleSessionName, "provider", provider.ARN,
 		"sub", tok.subject, "access_key", creds.AccessKeyID, "expires", creds.Expiration)
 	return out, nil
+}
+
+// reservedVendor tells whether a provider URL is a condition-key vendor whose keys the server
+// itself sets (https://aws would make a token's claims aws:SourceIp, aws:PrincipalArn, …):
+// such a provider's claims are not condition keys.
+func reservedVendor(u string) bool {
+	return strings.EqualFold(u, "aws") || strings.EqualFold(u, "sts")
 }
 
 // tokenIssuer reads the iss of a token before it is verified, to find whose keys verify it.
