@@ -36,6 +36,9 @@ const (
 	// again (its key set refreshes itself on an unknown key id). A failed refresh keeps the
 	// last one.
 	rediscoverAfter = time.Hour
+	// retryAfter is how long an issuer that could not be read is not asked again, so that
+	// unsigned requests cannot turn into a stream of connections to an IdP that is down.
+	retryAfter = 5 * time.Second
 )
 
 // ParseJWKS reads a JSON Web Key Set (RFC 7517, as an issuer's jwks_uri serves it) and returns
@@ -73,6 +76,12 @@ type issuers struct {
 
 	mu         sync.Mutex
 	discovered map[string]*discovered // by iss, as tokens give it
+	failed     map[string]failure     // issuers not yet discovered whose last reading failed
+}
+
+type failure struct {
+	at  time.Time
+	err error
 }
 
 // discovered is an issuer's discovery document as far as verification needs it.
@@ -87,7 +96,8 @@ func newIssuers(client *http.Client, now func() time.Time, static map[string][]c
 	if client == nil {
 		client = &http.Client{Timeout: idpTimeout}
 	}
-	is := &issuers{client: client, now: now, static: map[string]*oidc.StaticKeySet{}, discovered: map[string]*discovered{}}
+	is := &issuers{client: client, now: now, static: map[string]*oidc.StaticKeySet{}, discovered: map[string]*discovered{},
+		failed: map[string]failure{}}
 	for iss, keys := range static {
 		u, ok := identity.OIDCProviderURL(iss)
 		if !ok {
@@ -127,16 +137,22 @@ func (is *issuers) verifier(ctx context.Context, iss, u string, now func() time.
 // set is kept across readings while the issuer names the same JWKS, with the keys it cached.
 func (is *issuers) discover(ctx context.Context, iss string) (*discovered, error) {
 	is.mu.Lock()
-	old := is.discovered[iss]
+	old, failed := is.discovered[iss], is.failed[iss]
 	is.mu.Unlock()
 	if old != nil && is.now().Sub(old.at) < rediscoverAfter {
 		return old, nil
+	}
+	if old == nil && failed.err != nil && is.now().Sub(failed.at) < retryAfter {
+		return nil, &errIDP{failed.err}
 	}
 	jwksURL, algs, err := is.fetchDiscovery(ctx, iss)
 	if err != nil {
 		if old != nil {
 			return old, nil // the last good one, until the issuer answers again
 		}
+		is.mu.Lock()
+		is.failed[iss] = failure{at: is.now(), err: err}
+		is.mu.Unlock()
 		return nil, &errIDP{err}
 	}
 	d := &discovered{jwksURL: jwksURL, algs: algs, at: is.now()}
@@ -149,6 +165,7 @@ func (is *issuers) discover(ctx context.Context, iss string) (*discovered, error
 	}
 	is.mu.Lock()
 	is.discovered[iss] = d
+	delete(is.failed, iss)
 	is.mu.Unlock()
 	return d, nil
 }

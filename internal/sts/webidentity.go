@@ -107,7 +107,9 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *AssumeRoleW
 	if err != nil {
 		return nil, err
 	}
-	if provider == nil {
+	// The iss must be the provider's URL as written (a trailing slash aside, which some IdPs
+	// put in theirs): an issuer is verified, and its discovery cached, under one name only.
+	if provider == nil || iss != "https://"+provider.URL && iss != "https://"+provider.URL+"/" {
 		return nil, errInvalidToken("No OpenIDConnect provider found in your account for "+iss, nil)
 	}
 	tok, claims, err := s.verifyToken(ctx, iss, provider, in.WebIdentityToken)

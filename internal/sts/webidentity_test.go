@@ -7,13 +7,16 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
+	"net/http"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/stateward/stateward/internal/awserr"
 	"github.com/stateward/stateward/internal/identity"
 	"github.com/stateward/stateward/internal/policy"
 )
@@ -159,12 +162,13 @@ func TestWebIdentityRefusedBeforeAsking(t *testing.T) {
 	}
 	base := map[string]any{"iss": "https://idp.example.com", "aud": "a", "sub": "s", "exp": now.Add(time.Minute).Unix()}
 	for name, tok := range map[string]string{
-		"another key":     sign(other, base),
-		"wrong audience":  sign(key, map[string]any{"iss": "https://idp.example.com", "aud": "b", "sub": "s", "exp": now.Add(time.Minute).Unix()}),
-		"expired":         sign(key, map[string]any{"iss": "https://idp.example.com", "aud": "a", "sub": "s", "exp": now.Add(-time.Second).Unix()}),
-		"no exp":          sign(key, map[string]any{"iss": "https://idp.example.com", "aud": "a", "sub": "s"}),
-		"another issuer":  sign(key, map[string]any{"iss": "https://evil.example.com", "aud": "a", "sub": "s", "exp": now.Add(time.Minute).Unix()}),
-		"unsigned (none)": "eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL2lkcC5leGFtcGxlLmNvbSIsImF1ZCI6ImEifQ.",
+		"another key":                sign(other, base),
+		"wrong audience":             sign(key, map[string]any{"iss": "https://idp.example.com", "aud": "b", "sub": "s", "exp": now.Add(time.Minute).Unix()}),
+		"expired":                    sign(key, map[string]any{"iss": "https://idp.example.com", "aud": "a", "sub": "s", "exp": now.Add(-time.Second).Unix()}),
+		"no exp":                     sign(key, map[string]any{"iss": "https://idp.example.com", "aud": "a", "sub": "s"}),
+		"another issuer":             sign(key, map[string]any{"iss": "https://evil.example.com", "aud": "a", "sub": "s", "exp": now.Add(time.Minute).Unix()}),
+		"the issuer spelt otherwise": sign(key, map[string]any{"iss": "https://IdP.example.com", "aud": "a", "sub": "s", "exp": now.Add(time.Minute).Unix()}),
+		"unsigned (none)":            "eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL2lkcC5leGFtcGxlLmNvbSIsImF1ZCI6ImEifQ.",
 	} {
 		_, err := s.AssumeRoleWithWebIdentity(context.Background(), &AssumeRoleWithWebIdentityInput{RoleArn: ids.role.ARN,
 			RoleSessionName: "run", WebIdentityToken: tok})
@@ -174,5 +178,51 @@ func TestWebIdentityRefusedBeforeAsking(t *testing.T) {
 	}
 	if len(authz.reqs) != 0 {
 		t.Errorf("the engine was asked %d times", len(authz.reqs))
+	}
+}
+
+// countingTransport fails every request and counts them.
+type countingTransport struct{ n *atomic.Int32 }
+
+func (c countingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return nil, errors.New("unreachable")
+}
+
+// TestWebIdentityIssuerDown: an issuer that cannot be read is IDPCommunicationError, and is not
+// asked again for a few seconds, however many tokens of it arrive.
+func TestWebIdentityIssuerDown(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	ids := &fakeIDs{role: &identity.Role{ARN: "arn:aws:iam::111122223333:role/ci", AccountID: "111122223333"},
+		provider: &identity.OIDCProvider{ARN: "arn:aws:iam::111122223333:oidc-provider/idp.example.com", AccountID: "111122223333",
+			URL: "idp.example.com", ClientIDs: []string{"a"}}}
+	var requests atomic.Int32
+	s, err := New(Config{Identities: ids, Authorizer: &askedAuthz{}, Now: clock,
+		HTTPClient: &http.Client{Transport: countingTransport{&requests}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, nil)
+	tok, _ := jwt.Signed(signer).Claims(map[string]any{"iss": "https://idp.example.com", "aud": "a", "exp": now.Add(time.Hour).Unix()}).Serialize()
+	assume := func() error {
+		_, err := s.AssumeRoleWithWebIdentity(context.Background(), &AssumeRoleWithWebIdentityInput{RoleArn: ids.role.ARN,
+			RoleSessionName: "run", WebIdentityToken: tok})
+		return err
+	}
+	for i := 0; i < 3; i++ {
+		var e *awserr.Error
+		if err := assume(); !errors.As(err, &e) || e.Code != codeIDPCommunicationError || e.Status != http.StatusBadRequest {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests to the issuer in a moment, want 1", n)
+	}
+	now = now.Add(retryAfter)
+	_ = assume()
+	if n := requests.Load(); n != 2 {
+		t.Errorf("%d requests to the issuer after %s, want 2", n, retryAfter)
 	}
 }
