@@ -139,6 +139,9 @@ func clientBinary(t testing.TB, name string) string {
 type serverOpts struct {
 	TLS    bool   // --tls-self-signed: serve HTTPS with DIR/tls/cert.pem
 	Region string // --region, when not empty (the server's default is us-east-1)
+	// Args are more flags; Env more environment (KEY=VALUE) for the process.
+	Args []string
+	Env  []string
 }
 
 // server is one running `stateward serve` process, owned by a test.
@@ -197,6 +200,7 @@ func tryStartServer(t *testing.T, bin string, opts serverOpts) (*server, error) 
 	if opts.Region != "" {
 		args = append(args, "--region", opts.Region)
 	}
+	args = append(args, opts.Args...)
 	srv := &server{
 		URL:     scheme + "://" + addr,
 		Addr:    addr,
@@ -207,7 +211,7 @@ func tryStartServer(t *testing.T, bin string, opts serverOpts) (*server, error) 
 	}
 	cmd := exec.Command(bin, args...)
 	// The server reads STATEWARD_* settings from the environment; only the flags count here.
-	cmd.Env = slices.DeleteFunc(cleanEnv(nil), func(kv string) bool { return strings.HasPrefix(kv, "STATEWARD_") })
+	cmd.Env = append(slices.DeleteFunc(cleanEnv(nil), func(kv string) bool { return strings.HasPrefix(kv, "STATEWARD_") }), opts.Env...)
 	cmd.Stdout = srv.stderr // stdout is not part of the contract; keep it with the logs
 	cmd.Stderr = srv.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -65,12 +66,13 @@ type walkStep struct {
 // TestEveryOperationAuthorizesOnce walks every operation of every front-end, as the server
 // wires them, and checks each asks the one authorizer exactly once (or, for the calls AWS
 // authorizes twice, exactly the questions AWS asks), with an action and a resource. A front-end
-// operation missing from the walk fails the test, so a new operation cannot skip it. IAM's 78
+// operation missing from the walk fails the test, so a new operation cannot skip it. IAM's 88
 // and Organizations' 10 operations are walked the same way in their own packages
 // (iam.TestEveryOperationAuthorizesOnce, organizations.TestAuthorizationRequests).
 func TestEveryOperationAuthorizesOnce(t *testing.T) {
 	rec := &authzRecorder{}
-	env := newTestEnv(t, envOptions{WrapAuthz: func(a authorizer) authorizer { rec.inner = a; return rec }})
+	issuer := newTestIssuer(t)
+	env := newTestEnv(t, envOptions{WrapAuthz: func(a authorizer) authorizer { rec.inner = a; return rec }, OIDCClient: issuer.srv.Client()})
 	ctx := context.Background()
 	acct := env.Account
 	const bucket, src = "walk-bucket", "walk-src"
@@ -493,6 +495,19 @@ func TestEveryOperationAuthorizesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	roleARN := aws.ToString(role.Role.Arn)
+	// And one a test issuer's tokens may assume.
+	provider, err := env.IAM.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: aws.String(issuer.URL),
+		ClientIDList: []string{"sts.amazonaws.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ciRole, err := env.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("walk-ci"),
+		AssumeRolePolicyDocument: aws.String(mainBranchTrust(aws.ToString(provider.OpenIDConnectProviderArn), issuer.providerURL()))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ciRoleARN := aws.ToString(ciRole.Role.Arn)
+	anonymous, _ := env.anonymousSTS()
 	rec.take()
 	var sessionID string
 	stsSteps := []walkStep{
@@ -507,6 +522,11 @@ func TestEveryOperationAuthorizesOnce(t *testing.T) {
 			}
 			return err
 		}},
+		{op: "AssumeRoleWithWebIdentity", call: func(ctx context.Context) error {
+			_, err := anonymous.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{RoleArn: &ciRoleARN, RoleSessionName: aws.String("walk"),
+				WebIdentityToken: aws.String(issuer.token(t, githubClaims("refs/heads/main", time.Now())))})
+			return err
+		}, want: []string{"sts:AssumeRoleWithWebIdentity " + ciRoleARN}},
 		{op: "GetSessionToken", call: func(ctx context.Context) error {
 			_, err := env.STS.GetSessionToken(ctx, &sts.GetSessionTokenInput{})
 			return err

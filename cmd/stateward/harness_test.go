@@ -47,11 +47,16 @@ type envOptions struct {
 	WrapAuthz func(authorizer) authorizer
 	// Clock is the identity services' clock (session expiry, MFA windows).
 	Clock func() time.Time
+	// OIDCClient is the client STS reaches OpenID Connect issuers with; JWKSFiles are serve's
+	// --oidc-jwks-file entries.
+	OIDCClient *http.Client
+	JWKSFiles  []string
 }
 
 func newTestEnv(t testing.TB, opts envOptions) *testEnv {
 	t.Helper()
-	c := &serveConfig{DataDir: t.TempDir(), Region: "us-east-1", Domain: opts.Domain, wrapAuthz: opts.WrapAuthz, identityClock: opts.Clock}
+	c := &serveConfig{DataDir: t.TempDir(), Region: "us-east-1", Domain: opts.Domain, wrapAuthz: opts.WrapAuthz, identityClock: opts.Clock,
+		oidcClient: opts.OIDCClient, OIDCJWKSFiles: opts.JWKSFiles}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))

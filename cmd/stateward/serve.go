@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"crypto/tls"
 	"errors"
 	"flag"
@@ -11,12 +12,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/stateward/stateward/internal/dynamodb"
 	"github.com/stateward/stateward/internal/gateway"
 	"github.com/stateward/stateward/internal/iam"
+	"github.com/stateward/stateward/internal/identity"
 	"github.com/stateward/stateward/internal/keyring"
 	"github.com/stateward/stateward/internal/kms"
 	"github.com/stateward/stateward/internal/organizations"
@@ -40,11 +43,27 @@ type serveConfig struct {
 	LogLevel      string
 	MasterKeyFile string
 	masterKey     string // STATEWARD_MASTER_KEY only: never a flag, so it stays out of ps
+	// OIDCJWKSFiles are ISSUER=PATH entries: the key set of that OpenID Connect issuer is
+	// read from PATH, and the issuer is never contacted (air-gapped installs).
+	OIDCJWKSFiles []string
 	// wrapAuthz, when set, wraps the authorizer every service uses (tests record decisions).
 	wrapAuthz func(authorizer) authorizer
 	// identityClock, when set, is the identity and session services' clock: session expiry
 	// and MFA windows (tests move it; signatures keep real time).
 	identityClock func() time.Time
+	// oidcClient, when set, is the client STS reaches OpenID Connect issuers with (tests give
+	// it their test issuer's CA).
+	oidcClient *http.Client
+}
+
+// listFlag is a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }
 
 // authorizer is the one policy decision point every service is given.
@@ -74,8 +93,26 @@ func (m *Main) parseServe(args []string) (*serveConfig, error) {
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn, error ($STATEWARD_LOG_LEVEL)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", env("MASTER_KEY_FILE", ""),
 		"master key `file` (default <data-dir>/master.key, created on first start; $STATEWARD_MASTER_KEY_FILE, or the key itself in $STATEWARD_MASTER_KEY)")
+	var jwks listFlag
+	fs.Var(&jwks, "oidc-jwks-file",
+		"`ISSUER=PATH`: verify web identity tokens of the OpenID Connect issuer ISSUER (https://…) with the JSON Web Key Set in PATH, "+
+			"never contacting it; repeatable ($STATEWARD_OIDC_JWKS_FILE, entries separated by commas)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	c.OIDCJWKSFiles = jwks
+	if len(jwks) == 0 && env("OIDC_JWKS_FILE", "") != "" {
+		for _, e := range strings.Split(env("OIDC_JWKS_FILE", ""), ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				c.OIDCJWKSFiles = append(c.OIDCJWKSFiles, e)
+			}
+		}
+	}
+	for _, e := range c.OIDCJWKSFiles {
+		iss, path, ok := strings.Cut(e, "=")
+		if _, valid := identity.OIDCProviderURL(iss); !ok || !valid || path == "" {
+			return nil, fmt.Errorf("serve: --oidc-jwks-file %q: want ISSUER=PATH with ISSUER an https:// URL, as the tokens' iss gives it", e)
+		}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
@@ -199,7 +236,14 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 		return fail(fmt.Errorf("sweep retired bodies: %w", err))
 	}
 	srv.identities = identities
-	srv.sessions = sts.New(sts.Config{Identities: identities, Authorizer: authz, Sealer: kr, Logger: log, Now: c.identityClock})
+	issuerKeys, err := c.issuerKeys()
+	if err != nil {
+		return fail(err)
+	}
+	if srv.sessions, err = sts.New(sts.Config{Identities: identities, Authorizer: authz, Sealer: kr, Logger: log, Now: c.identityClock,
+		HTTPClient: c.oidcClient, IssuerKeys: issuerKeys}); err != nil {
+		return fail(err)
+	}
 	srv.orgs = organizations.New(organizations.Config{Store: store, Accounts: identities, Authorizer: authz, Logger: log})
 	srv.handler = gateway.New(gateway.Config{
 		Keys: iam.GatewayKeys{Service: identities},
@@ -217,6 +261,32 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 		Ready:   srv.ready.Load,
 	})
 	return srv, nil
+}
+
+// The STS front-end serves AssumeRoleWithWebIdentity unsigned, and names its Query version so
+// that the gateway can tell its unsigned calls from IAM's.
+var (
+	_ gateway.AnonymousFrontend = (*sts.Handler)(nil)
+	_ gateway.VersionedFrontend = (*sts.Handler)(nil)
+	_ gateway.VersionedFrontend = (*iam.Handler)(nil)
+)
+
+// issuerKeys reads the key sets of --oidc-jwks-file, by issuer.
+func (c *serveConfig) issuerKeys() (map[string][]crypto.PublicKey, error) {
+	keys := map[string][]crypto.PublicKey{}
+	for _, e := range c.OIDCJWKSFiles {
+		iss, path, _ := strings.Cut(e, "=")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--oidc-jwks-file %s: %w", iss, err)
+		}
+		k, err := sts.ParseJWKS(b)
+		if err != nil {
+			return nil, fmt.Errorf("--oidc-jwks-file %s: %s: %w", iss, path, err)
+		}
+		keys[iss] = append(keys[iss], k...)
+	}
+	return keys, nil
 }
 
 func (m *Main) serve(ctx context.Context, args []string) error {

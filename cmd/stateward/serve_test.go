@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +167,17 @@ func TestParseServeFlags(t *testing.T) {
 		{name: "self-signed and cert", args: []string{"--tls-self-signed", "--tls-cert", "c", "--tls-key", "k"}, wantErr: "exclude"},
 		{name: "bad log format", args: []string{"--log-format", "xml"}, wantErr: "text or json"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected argument"},
+		{name: "JWKS files", args: []string{"--oidc-jwks-file", "https://a.example.com=a.json", "--oidc-jwks-file", "https://b.example.com/x=/b.json"},
+			env: map[string]string{"STATEWARD_OIDC_JWKS_FILE": "https://c.example.com=c.json"},
+			check: func(c *serveConfig) bool {
+				return slices.Equal(c.OIDCJWKSFiles, []string{"https://a.example.com=a.json", "https://b.example.com/x=/b.json"})
+			}},
+		{name: "JWKS files from env", env: map[string]string{"STATEWARD_OIDC_JWKS_FILE": "https://a.example.com=a.json, https://b.example.com=b.json"},
+			check: func(c *serveConfig) bool {
+				return slices.Equal(c.OIDCJWKSFiles, []string{"https://a.example.com=a.json", "https://b.example.com=b.json"})
+			}},
+		{name: "JWKS file without a path", args: []string{"--oidc-jwks-file", "https://a.example.com"}, wantErr: "ISSUER=PATH"},
+		{name: "JWKS file of an http issuer", args: []string{"--oidc-jwks-file", "http://a.example.com=a.json"}, wantErr: "ISSUER=PATH"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,10 +2,13 @@
 // panics, authenticates SigV4, puts the request's identity facts into the context, dispatches
 // by the signed credential scope's service to a front-end, renders the front-end's error
 // (a policy denial included) in that front-end's wire format, and records logs and metrics.
-// It knows no service: front-ends declare what they serve.
+// Unsigned requests are refused here, in one place, but for the few calls AWS serves unsigned,
+// which a front-end declares by implementing AnonymousFrontend. It knows no service:
+// front-ends declare what they serve.
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -14,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -44,6 +48,27 @@ type Frontend interface {
 	// ServeAWS serves an authenticated request. It returns errors rather than writing them;
 	// once it has written a status, an error can only be logged.
 	ServeAWS(w http.ResponseWriter, r *http.Request) error
+}
+
+// AnonymousFrontend is a front-end that serves a few calls without a signature, as AWS does:
+// STS's AssumeRoleWithWebIdentity, whose caller is the web identity token it carries. The
+// gateway offers it an unsigned request that looks meant for it (see guessService) before
+// refusing the request; everything else unsigned stays refused in one place.
+type AnonymousFrontend interface {
+	Frontend
+	// ServeAnonymous serves r if it is one of the calls that need no signature, and tells
+	// whether it was. When it was not, it must have written nothing: the gateway then refuses
+	// r as it refuses every unsigned request. r's context carries the request's facts
+	// (identity.Request: source IP, TLS, time) without a principal.
+	ServeAnonymous(w http.ResponseWriter, r *http.Request) (handled bool, err error)
+}
+
+// VersionedFrontend is a Query-protocol front-end that names its API version (the form's
+// Version, e.g. "2011-06-15"), so that a request without a credential scope is told apart
+// from the other Query services' and reaches the front-end it is meant for.
+type VersionedFrontend interface {
+	Frontend
+	APIVersion() string
 }
 
 // KeyLookup resolves an access key id, with the session token the request carries (empty
@@ -213,8 +238,15 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, info *awsprot
 	claim, err := sigv4.Parse(r)
 	switch {
 	case errors.Is(err, sigv4.ErrMissingAuth):
-		// Every service refuses anonymous callers, here and nowhere else.
+		// Every service refuses anonymous callers, here and nowhere else, but for the few
+		// calls AWS serves unsigned, which their front-end takes first.
 		info.Service = g.guessService(r)
+		if fe, ok := g.frontends[info.Service].(AnonymousFrontend); ok {
+			ra := r.WithContext(identity.NewContext(r.Context(), g.facts(r, nil, "")))
+			if handled, err := fe.ServeAnonymous(w, ra); handled {
+				return nil, err
+			}
+		}
 		return nil, errUnauthenticated(g.protocol(info.Service, r))
 	case err != nil:
 		info.Service = g.guessService(r)
@@ -234,14 +266,7 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, info *awsprot
 	if err != nil {
 		return nil, err
 	}
-	r = r.WithContext(identity.NewContext(r.Context(), &identity.Request{
-		Principal:       caller,
-		SourceIP:        sourceIP(r),
-		SecureTransport: r.TLS != nil,
-		Time:            g.now(),
-		Region:          claim.Region,
-		UserAgent:       r.UserAgent(),
-	}))
+	r = r.WithContext(identity.NewContext(r.Context(), g.facts(r, caller, claim.Region)))
 	if v, ok := g.keys.(interface {
 		Verified(ctx context.Context, p *identity.Principal)
 	}); ok {
@@ -255,6 +280,18 @@ func (g *Gateway) serveAWS(w http.ResponseWriter, r *http.Request, info *awsprot
 	return caller, fe.ServeAWS(w, r)
 }
 
+// facts are what the gateway knows of r once it has authenticated it (caller nil: not at all).
+func (g *Gateway) facts(r *http.Request, caller *identity.Principal, region string) *identity.Request {
+	return &identity.Request{
+		Principal:       caller,
+		SourceIP:        sourceIP(r),
+		SecureTransport: r.TLS != nil,
+		Time:            g.now(),
+		Region:          region,
+		UserAgent:       r.UserAgent(),
+	}
+}
+
 // sourceIP is the address of the connection a request came in on. Forwarding headers are not
 // trusted: a client could name any address in them.
 func sourceIP(r *http.Request) netip.Addr {
@@ -266,18 +303,30 @@ func sourceIP(r *http.Request) netip.Addr {
 }
 
 // guessService names the front-end of a request that carries no valid credential scope, by
-// what its wire protocol looks like: a JSON target, or a Query form posted to "/".
+// what its wire protocol looks like: a JSON target, or a Query form posted to "/" (the Query
+// front-end whose API version the form names, else the first by name).
 func (g *Gateway) guessService(r *http.Request) string {
 	target := r.Header.Get("X-Amz-Target")
 	form := r.Method == http.MethodPost && r.URL.Path == "/" &&
 		strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
 	var query string
+	versions := map[string]string{}
 	for name, fe := range g.frontends {
 		if p := fe.TargetPrefix(); p != "" && strings.HasPrefix(target, p) {
 			return name
 		}
-		if form && fe.Protocol() == awsproto.Query && (query == "" || name < query) {
-			query = name
+		if form && fe.Protocol() == awsproto.Query {
+			if query == "" || name < query {
+				query = name
+			}
+			if v, ok := fe.(VersionedFrontend); ok {
+				versions[v.APIVersion()] = name
+			}
+		}
+	}
+	if len(versions) > 0 {
+		if name, ok := versions[peekVersion(r)]; ok {
+			return name
 		}
 	}
 	if query != "" {
@@ -287,6 +336,30 @@ func (g *Gateway) guessService(r *http.Request) string {
 		return g.fallback.Service()
 	}
 	return ""
+}
+
+// peekVersion reads the Version field of a Query form from the URL or the first
+// awsproto.MaxQueryBody bytes of the body, and leaves the body as it was for the front-end.
+func peekVersion(r *http.Request) string {
+	if v := r.URL.Query().Get("Version"); v != "" {
+		return v
+	}
+	head, err := io.ReadAll(io.LimitReader(r.Body, awsproto.MaxQueryBody))
+	r.Body = readCloser{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+	if err != nil {
+		return ""
+	}
+	form, err := url.ParseQuery(string(head))
+	if err != nil {
+		return ""
+	}
+	return form.Get("Version")
+}
+
+// readCloser reads from one reader and closes another.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // protocol is the wire protocol of service's front-end; REST-XML when there is none.

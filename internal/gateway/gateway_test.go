@@ -296,3 +296,108 @@ func TestVerifiedOnlyAfterTheSignature(t *testing.T) {
 		t.Errorf("verified = %v, want the one request signed right", keys.verified)
 	}
 }
+
+// versionedFrontend is a Query front-end with an API version.
+type versionedFrontend struct {
+	fakeFrontend
+	version string
+}
+
+func (f versionedFrontend) APIVersion() string { return f.version }
+
+func (f versionedFrontend) ServeAWS(w http.ResponseWriter, r *http.Request) error {
+	_, err := io.WriteString(w, f.service+" signed by "+identity.FromContext(r.Context()).ARN)
+	return err
+}
+
+// anonymousFrontend is a versionedFrontend that also serves the unsigned action "Anonymous"
+// (and fails "AnonymousFails"), as STS serves AssumeRoleWithWebIdentity.
+type anonymousFrontend struct{ versionedFrontend }
+
+func (f anonymousFrontend) ServeAnonymous(w http.ResponseWriter, r *http.Request) (bool, error) {
+	form, err := awsproto.ParseForm(r)
+	if err != nil {
+		return true, err
+	}
+	switch form.Get("Action") {
+	case "Anonymous":
+		awsproto.SetOperation(r.Context(), "Anonymous")
+		facts := identity.RequestFrom(r.Context())
+		if identity.FromContext(r.Context()) != nil || facts == nil || !facts.SourceIP.IsValid() || facts.Time.IsZero() {
+			return true, errors.New("the anonymous call's context is not as promised")
+		}
+		_, err := io.WriteString(w, f.service+" served anonymously from "+facts.SourceIP.String()+" "+form.Get("Token"))
+		return true, err
+	case "AnonymousFails":
+		return true, awserr.New("InvalidIdentityToken", "No OpenIDConnect provider found.")
+	}
+	return false, nil
+}
+
+func TestAnonymousFrontend(t *testing.T) {
+	var logs syncBuffer
+	g := New(Config{
+		Keys: gatewaytest.Keys{Secret: "secret", Principals: map[string]identity.Principal{"AKIDTEST": gatewaytest.Root("111122223333")}},
+		Frontends: []Frontend{fakeFrontend{"s3", "", awsproto.RESTXML},
+			versionedFrontend{fakeFrontend: fakeFrontend{"iam", "", awsproto.Query}, version: "2010-05-08"},
+			anonymousFrontend{versionedFrontend{fakeFrontend: fakeFrontend{"sts", "", awsproto.Query}, version: "2011-06-15"}}},
+		Logger:  slog.New(slog.NewTextHandler(&logs, nil)),
+		Metrics: NewMetrics(),
+	})
+	ts := httptest.NewServer(g)
+	t.Cleanup(ts.Close)
+	form := func(body string) func() *http.Request {
+		return func() *http.Request {
+			r, _ := http.NewRequest("POST", ts.URL+"/", strings.NewReader(body))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+			return r
+		}
+	}
+	big := "&Token=" + strings.Repeat("t", 64<<10)
+	tests := []struct {
+		name       string
+		req        func() *http.Request
+		wantStatus int
+		wantBody   string
+	}{
+		{"the anonymous call is served", form("Action=Anonymous&Version=2011-06-15&Token=jwt"), 200, "sts served anonymously from 127.0.0.1 jwt"},
+		{"its body reaches the front-end whole", form("Version=2011-06-15&Action=Anonymous" + big), 200, big[len("&Token="):]},
+		{"its version may be in the URL", func() *http.Request {
+			r, _ := http.NewRequest("POST", ts.URL+"/?Version=2011-06-15", strings.NewReader("Action=Anonymous&Token=q"))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		}, 200, "served anonymously"},
+		{"its error is rendered in Query XML", form("Action=AnonymousFails&Version=2011-06-15"), 400, "<Code>InvalidIdentityToken</Code>"},
+		{"another action of the same service is refused", form("Action=GetCallerIdentity&Version=2011-06-15"), 403, "<Code>MissingAuthenticationToken</Code>"},
+		{"the action under another service's version is refused", form("Action=Anonymous&Version=2010-05-08"), 403, "<Code>MissingAuthenticationToken</Code>"},
+		{"the action without a version is refused", form("Action=Anonymous"), 403, "<Code>MissingAuthenticationToken</Code>"},
+		{"the action in a GET is refused as S3 refuses it", func() *http.Request {
+			r, _ := http.NewRequest("GET", ts.URL+"/?Action=Anonymous&Version=2011-06-15", nil)
+			return r
+		}, 403, "<Code>AccessDenied</Code>"},
+		{"a signed request goes by its scope", func() *http.Request {
+			return signed(t, "POST", ts.URL+"/", "iam", "secret", "Action=Anonymous&Version=2011-06-15")
+		}, 200, "iam signed by arn:aws:iam::111122223333:root"},
+		{"a badly signed request is not served anonymously", func() *http.Request {
+			r := signed(t, "POST", ts.URL+"/", "sts", "wrong", "Action=Anonymous&Version=2011-06-15")
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		}, 403, "<Code>SignatureDoesNotMatch</Code>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.DefaultClient.Do(tt.req())
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus || !strings.Contains(string(body), tt.wantBody) {
+				t.Errorf("%d %.300s, want %d with %.100q", resp.StatusCode, body, tt.wantStatus, tt.wantBody)
+			}
+		})
+	}
+	if out := logs.String(); !strings.Contains(out, "service=sts op=Anonymous status=200") {
+		t.Errorf("the anonymous call is not logged as sts's:\n%.2000s", out)
+	}
+}

@@ -1,8 +1,9 @@
 // Package iam is the AWS IAM API and stateward's identity store: accounts, their users, groups,
-// roles, inline and managed policies, access keys, virtual MFA devices and login profiles, with
-// the IAM Query front-end (Handler). It also serves the rest of the server: the gateway
-// authenticates access keys through Authenticate, the policy engine reads a principal's
-// identity-based policies through PoliciesFor, STS checks MFA codes through CheckMFACode, the
+// roles, inline and managed policies, access keys, virtual MFA devices, login profiles and
+// OpenID Connect providers, with the IAM Query front-end (Handler). It also serves the rest of
+// the server: the gateway authenticates access keys through Authenticate, the policy engine
+// reads a principal's identity-based policies through PoliciesFor, STS checks MFA codes through
+// CheckMFACode and finds the provider of a web identity token through OIDCProviderForIssuer, the
 // console checks passwords through CheckPassword, and Organizations creates member accounts
 // through CreateMemberAccount.
 //

@@ -86,6 +86,11 @@ var shapes = map[string]shape{
 	"tagKey":        mk(1, 128, `[\p{L}\p{Z}\p{N}_.:/=+\-@]+`, `[\p{L}\p{Z}\p{N}_.:/=+\-@]+`),
 	"tagValue":      mk(0, 256, `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`, `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`),
 	"accessKeyId":   mk(16, 128, `[\w]+`, `[\w]+`),
+	"oidcURL":       {min: 1, max: 255},
+	"clientIDs":     {elem: "clientID"},
+	"clientID":      {min: 1, max: 255},
+	"thumbprints":   {elem: "thumbprint"},
+	"thumbprint":    {min: 40, max: 40},
 	"statusType":    {enum: []string{"Active", "Inactive", "Expired"}},
 	"versionId":     mk(0, 0, `v[1-9][0-9]*(\.[A-Za-z0-9-]*)?`, `v[1-9][0-9]*(\.[A-Za-z0-9-]*)?`),
 	"policyScope":   {enum: []string{"All", "AWS", "Local"}},
@@ -330,9 +335,13 @@ func validateValue(fv reflect.Value, name string, ft fieldTag, errs *[]string) {
 		for i := 0; i < fv.Len(); i++ {
 			ev := fv.Index(i)
 			en := fmt.Sprintf("%s.%d.member", name, i+1)
-			if ev.Kind() == reflect.Struct {
+			switch {
+			case ev.Kind() == reflect.Struct:
 				validateStruct(ev, en+".", errs)
-			} else if sh.elem != "" {
+			case sh.elem != "" && ev.Kind() == reflect.String:
+				// A member sent empty is there, not null: its length counts.
+				checkString(ev.String(), en, shapes[sh.elem], errs)
+			case sh.elem != "":
 				validateValue(ev, en, fieldTag{shape: sh.elem}, errs)
 			}
 		}

@@ -28,6 +28,7 @@ import (
 //	iam/acct/<acct>/mfa/<name>           mfaRecord: a virtual MFA device, seed included
 //	iam/acct/<acct>/login/<user>         loginRecord: a user's password hash
 //	iam/acct/<acct>/rootkey/<AKIA…>      the account root user's access keys (an index)
+//	iam/acct/<acct>/oidc/<host/path>     oidcRecord: an OpenID Connect provider (its URL without https://)
 const (
 	keyManagement = "iam/management"
 	prefixAccount = "iam/account/"

@@ -8,6 +8,8 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -65,6 +67,15 @@ func (p *Principal) PrincipalARN() string {
 		return p.RoleARN
 	}
 	return p.ARN
+}
+
+// IsWebIdentity tells whether p is a caller known only by a web identity token, asking STS
+// for a role's session: a FederatedUser whose ARN is the IAM OpenID Connect provider that
+// vouched for the token (arn:aws:iam::<acct>:oidc-provider/<host>/<path>). A trust policy names
+// such a caller only as {"Federated": "<that ARN>"}.
+func (p *Principal) IsWebIdentity() bool {
+	return p != nil && p.Type == FederatedUser && strings.HasPrefix(p.ARN, "arn:aws:iam::") &&
+		strings.Contains(p.ARN, ":oidc-provider/")
 }
 
 // RootARN is the ARN of account's root user.
@@ -135,6 +146,30 @@ type Role struct {
 	TrustPolicy                    string
 	MaxSessionDuration             time.Duration
 	Tags                           map[string]string
+}
+
+// OIDCProvider is what the session service needs to know of an IAM OpenID Connect provider to
+// accept the tokens it vouches for.
+type OIDCProvider struct {
+	ARN, AccountID string
+	// URL is the issuer as IAM keeps it: host[:port][/path], without https:// or a trailing
+	// slash. It prefixes the condition keys of the provider's claims (<URL>:sub).
+	URL string
+	// ClientIDs are the audiences a token may be issued for.
+	ClientIDs []string
+}
+
+// OIDCProviderURL reads an issuer URL (a token's iss, or the Url of an IAM provider) as IAM
+// keeps it: https only, with a host, an optional port and path, and no user, query or
+// fragment; the scheme and a trailing slash dropped and the host lower-cased
+// ("https://Token.Example.com/ci/" is "token.example.com/ci"). ok is false for anything else.
+func OIDCProviderURL(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery ||
+		u.Fragment != "" || u.Opaque != "" || strings.ContainsAny(raw, " \t\r\n\\") || strings.HasSuffix(u.Host, ":") {
+		return "", false
+	}
+	return strings.ToLower(u.Host) + strings.TrimSuffix(u.EscapedPath(), "/"), true
 }
 
 // SessionSpec describes temporary credentials to issue.

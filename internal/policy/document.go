@@ -377,10 +377,22 @@ func validAction(a string) error {
 }
 
 // validConditionKey checks a condition key: vendor:name, where the name may have colons of
-// its own (kms:EncryptionContext:aws:s3:arn).
+// its own (kms:EncryptionContext:aws:s3:arn). The keys of an OpenID Connect provider's claims
+// are named after its URL (token.actions.githubusercontent.com:sub,
+// oidc.example.com/realms/ci:aud), so a condition key's vendor may also hold dots, slashes,
+// underscores and tildes.
 func validConditionKey(k string) bool {
 	vendor, name, ok := strings.Cut(k, ":")
-	return ok && validVendor(vendor) && name != ""
+	if !ok || name == "" || vendor == "" {
+		return false
+	}
+	for i := 0; i < len(vendor); i++ {
+		c := vendor[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-./_~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 func validVendor(v string) bool {

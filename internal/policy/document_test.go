@@ -89,6 +89,8 @@ func TestParseErrors(t *testing.T) {
 		{"unknown set qualifier", IdentityKind, stmt(allow + `,"Condition":{"ForSomeValues:StringEquals":{"aws:username":"a"}}`), "Syntax errors in policy. Unknown condition operator ForSomeValues:StringEquals."},
 		{"operator value not an object", IdentityKind, stmt(allow + `,"Condition":{"StringEquals":"a"}`), "Syntax errors in policy. Condition operator StringEquals must hold an object."},
 		{"condition key without vendor", IdentityKind, stmt(allow + `,"Condition":{"StringEquals":{"username":"a"}}`), msgVendor},
+		{"condition key with a space in its vendor", IdentityKind, stmt(allow + `,"Condition":{"StringEquals":{"a b:sub":"a"}}`), msgVendor},
+		{"condition key with empty vendor", IdentityKind, stmt(allow + `,"Condition":{"StringEquals":{":sub":"a"}}`), msgVendor},
 		{"condition key with empty name", IdentityKind, stmt(allow + `,"Condition":{"StringEquals":{"aws:":"a"}}`), msgVendor},
 		{"duplicate condition key", IdentityKind, stmt(allow + `,"Condition":{"StringEquals":{"aws:username":"a","aws:username":"b"}}`), "Syntax errors in policy. Duplicate field aws:username."},
 		{"duplicate operator", IdentityKind, stmt(allow + `,"Condition":{"Bool":{"aws:SecureTransport":"true"},"Bool":{"aws:SecureTransport":"true"}}`), "Syntax errors in policy. Duplicate field Bool."},
@@ -149,6 +151,7 @@ func TestParseValid(t *testing.T) {
 			"Null":{"aws:t":["true","false"]},"StringLikeIfExists":{"aws:a":"x"},"ForAnyValue:StringEquals":{"aws:TagKeys":"k"},"ForAllValues:NumericLessThanIfExists":{"aws:n":"3"}}`)},
 		{"placeholder in an ARN", IdentityKind, stmt(`"Effect":"Allow","Action":"dynamodb:*","Resource":"arn:aws:dynamodb:eu-west-1:<account_id>:table/terraform_locks"`)},
 		{"condition key with colons", IdentityKind, stmt(`"Effect":"Allow","Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::b"}}`)},
+		{"OpenID Connect provider keys", TrustKind, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com","idp.example.com:8443/realms/ci_1~x:sub":"s"}}}]}`},
 		{"empty Condition", IdentityKind, stmt(`"Effect":"Allow","Action":"*","Resource":"*","Condition":{}`)},
 		{"spaces in a bucket policy Sid", ResourceKind, stmt(`"Sid":"Allow read","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"`)},
 	}

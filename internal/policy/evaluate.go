@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/stateward/stateward/internal/identity"
@@ -78,6 +79,9 @@ func (pr *Principal) excludes(p *identity.Principal) bool {
 
 // principalMatch tells how st's Principal or NotPrincipal names p.
 func (st *Statement) principalMatch(p *identity.Principal) principalMatch {
+	if p.IsWebIdentity() {
+		return st.webIdentityMatch(p)
+	}
 	switch {
 	case st.Principal != nil:
 		return st.Principal.match(p)
@@ -86,6 +90,27 @@ func (st *Statement) principalMatch(p *identity.Principal) principalMatch {
 			return pmNone
 		}
 		return pmDirect
+	}
+	return pmNone
+}
+
+// webIdentityMatch tells how st names a web identity (see identity.Principal.IsWebIdentity).
+// Only a Federated entry naming its provider lets an Allow apply: neither "*" nor the account
+// lets every token of every provider the account trusts assume a role. A Deny applies to it
+// also through "*", or through a NotPrincipal that does not name its provider.
+func (st *Statement) webIdentityMatch(p *identity.Principal) principalMatch {
+	switch {
+	case st.Principal != nil:
+		if slices.Contains(st.Principal.Federated, p.ARN) {
+			return pmSelf
+		}
+		if st.deny && st.Principal.anyAWS {
+			return pmDirect
+		}
+	case st.NotPrincipal != nil:
+		if st.deny && !slices.Contains(st.NotPrincipal.Federated, p.ARN) {
+			return pmDirect
+		}
 	}
 	return pmNone
 }

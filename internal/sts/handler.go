@@ -12,7 +12,10 @@ import (
 	"github.com/stateward/stateward/internal/awsproto"
 )
 
-const xmlns = "https://sts.amazonaws.com/doc/2011-06-15/"
+const (
+	apiVersion = "2011-06-15"
+	xmlns      = "https://sts.amazonaws.com/doc/" + apiVersion + "/"
+)
 
 // Handler is the STS Query front-end.
 type Handler struct{ svc *Service }
@@ -49,6 +52,16 @@ var operations = map[string]func(*Service, context.Context, url.Values) (any, er
 			in.Tags = append(in.Tags, t)
 		}
 		return s.AssumeRole(ctx, in)
+	},
+	"AssumeRoleWithWebIdentity": func(s *Service, ctx context.Context, f url.Values) (any, error) {
+		in := &AssumeRoleWithWebIdentityInput{RoleArn: f.Get("RoleArn"), RoleSessionName: f.Get("RoleSessionName"),
+			WebIdentityToken: f.Get("WebIdentityToken"), ProviderId: f.Get("ProviderId"), Policy: f.Get("Policy"),
+			PolicyArns: members(f, "PolicyArns", ".arn")}
+		var err error
+		if in.DurationSeconds, err = intParam(f, "DurationSeconds"); err != nil {
+			return nil, err
+		}
+		return s.AssumeRoleWithWebIdentity(ctx, in)
 	},
 	"GetSessionToken": func(s *Service, ctx context.Context, f url.Values) (any, error) {
 		in := &GetSessionTokenInput{SerialNumber: f.Get("SerialNumber"), TokenCode: f.Get("TokenCode")}
@@ -112,12 +125,37 @@ func intParam(f url.Values, name string) (*int, error) {
 	return &n, nil
 }
 
+// APIVersion is the Query Version of STS calls, by which an unsigned one is told from IAM's.
+func (h *Handler) APIVersion() string { return apiVersion }
+
+// anonymous are the calls served without a signature, as AWS serves them: their caller is
+// what they carry.
+var anonymous = map[string]bool{"AssumeRoleWithWebIdentity": true}
+
+// ServeAnonymous serves an unsigned request if it is AssumeRoleWithWebIdentity, and tells
+// whether it was; the gateway refuses any other.
+func (h *Handler) ServeAnonymous(w http.ResponseWriter, r *http.Request) (bool, error) {
+	form, err := awsproto.ParseForm(r)
+	if err != nil {
+		return false, nil // refused as unsigned, as before it was read
+	}
+	if action := form.Get("Action"); !anonymous[action] {
+		return false, nil
+	}
+	return true, h.serve(w, r, form)
+}
+
 // ServeAWS serves one STS call.
 func (h *Handler) ServeAWS(w http.ResponseWriter, r *http.Request) error {
 	form, err := awsproto.ParseForm(r)
 	if err != nil {
 		return err
 	}
+	return h.serve(w, r, form)
+}
+
+// serve runs the call form names and writes its response.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, form url.Values) error {
 	action := form.Get("Action")
 	op := operations[action]
 	if op == nil {

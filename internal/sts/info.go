@@ -97,6 +97,10 @@ func (s *Service) EncodeAuthorizationMessage(ctx context.Context, d *policy.Deni
 	m.Context.Principal.ARN, m.Context.Action, m.Context.Resource = d.PrincipalARN, d.Action, d.Resource
 	if p := identity.FromContext(ctx); p != nil {
 		m.Context.Principal.ID, m.Context.Account = p.UserID, p.AccountID
+	} else if a := strings.Split(d.PrincipalARN, ":"); len(a) > 4 {
+		// An unsigned call refused (a web identity the trust policy did not let in): the
+		// account is its principal's, the role's account, whose operators may read it back.
+		m.Context.Account = a[4]
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
