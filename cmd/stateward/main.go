@@ -101,7 +101,7 @@ talk to a running server with your AWS credentials ('stateward session …').`,
 	root.SetOut(m.Stdout)
 	root.SetErr(m.Stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(m.serveCommand(), m.versionCommand())
+	root.AddCommand(m.serveCommand(), m.versionCommand(), m.sessionCommand())
 	return root
 }
 
