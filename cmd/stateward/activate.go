@@ -243,7 +243,7 @@ type sessionVariable struct {
 }
 
 // variables are the environment variables that make a tool use the session: its credentials,
-// and the endpoint, region and CA bundle when known.
+// the region, and the endpoint and CA bundle when known.
 func (s *activeSession) variables(c *awsClient) []sessionVariable {
 	vars := []sessionVariable{
 		{"AWS_ACCESS_KEY_ID", identity.Secret(s.id)},
@@ -253,9 +253,10 @@ func (s *activeSession) variables(c *awsClient) []sessionVariable {
 	if c.endpoint != "" {
 		vars = append(vars, sessionVariable{"AWS_ENDPOINT_URL", identity.Secret(c.endpoint)})
 	}
-	if c.region != "" {
-		vars = append(vars, sessionVariable{"AWS_REGION", identity.Secret(c.region)})
-	}
+	// The region the session was asked in, configured or not: tools that find none refuse to
+	// start, where stateward takes any. aws CLI v1 reads only AWS_DEFAULT_REGION.
+	vars = append(vars, sessionVariable{"AWS_REGION", identity.Secret(c.cfg.Region)},
+		sessionVariable{"AWS_DEFAULT_REGION", identity.Secret(c.cfg.Region)})
 	if c.caBundle != "" {
 		vars = append(vars, sessionVariable{"AWS_CA_BUNDLE", identity.Secret(c.caBundle)})
 	}

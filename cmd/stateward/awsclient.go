@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -54,9 +55,6 @@ type awsClient struct {
 	iam *iam.Client
 	// endpoint is the STS endpoint, empty when nothing configures one (AWS's own).
 	endpoint string
-	// region is the configured region, empty when none is and requests are signed for
-	// defaultClientRegion.
-	region string
 	// caBundle is the CA bundle file given by flag or environment, if any.
 	caBundle string
 }
@@ -117,7 +115,11 @@ func (m *Main) awsClient(ctx context.Context, f *awsFlags) (*awsClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration: %w", err)
 	}
-	c := &awsClient{cfg: cfg, region: cfg.Region, caBundle: caBundle}
+	c := &awsClient{cfg: cfg, caBundle: caBundle}
+	if c.cfg.HTTPClient == nil {
+		// Set only for a CA bundle; query needs one too, shared with the SDK's clients.
+		c.cfg.HTTPClient = awshttp.NewBuildableClient()
+	}
 	if c.cfg.Region == "" {
 		c.cfg.Region = defaultClientRegion
 	}

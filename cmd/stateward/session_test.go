@@ -25,9 +25,15 @@ type cliResult struct {
 	stdout, stderr string
 }
 
-// cli runs the command line with env as its whole environment (PATH added) and stdin.
+// cli runs the command line with env as its whole environment (PATH added) and stdin. The
+// AWS variables of the process are cleared for the SDK, which reads a few itself.
 func cli(t *testing.T, env map[string]string, stdin io.Reader, args ...string) cliResult {
 	t.Helper()
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "AWS_") {
+			t.Setenv(name, "")
+		}
+	}
 	all := map[string]string{"PATH": os.Getenv("PATH")}
 	for k, v := range env {
 		all[k] = v
@@ -76,7 +82,8 @@ func (e *stsEnv) keysEnv(t *testing.T, creds aws.Credentials) map[string]string 
 // returns the variables it set.
 func evalExports(t *testing.T, out string) map[string]string {
 	t.Helper()
-	names := []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_CA_BUNDLE", "AWS_PROFILE"}
+	names := []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION",
+		"AWS_CA_BUNDLE", "AWS_PROFILE"}
 	script := `eval "$1"`
 	for _, n := range names {
 		script += `; printf '%s\n' "${` + n + `-unset}"`
@@ -155,6 +162,7 @@ func TestSessionActivate(t *testing.T) {
 		t.Errorf("exported credentials are %s, want %s", got, s.assumedRoleARN("alice"))
 	}
 	if !strings.HasPrefix(vars["AWS_ACCESS_KEY_ID"], "ASIA") || vars["AWS_ENDPOINT_URL"] != s.URL || vars["AWS_REGION"] != "us-east-1" ||
+		vars["AWS_DEFAULT_REGION"] != "us-east-1" ||
 		vars["AWS_CA_BUNDLE"] != "unset" || vars["AWS_PROFILE"] != "before" {
 		t.Errorf("exports: %v", vars)
 	}
