@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,6 +14,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/stateward/stateward/internal/dynamodb"
 	"github.com/stateward/stateward/internal/gateway"
@@ -56,22 +58,14 @@ type serveConfig struct {
 	oidcClient *http.Client
 }
 
-// listFlag is a repeatable flag.
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-
-func (l *listFlag) Set(v string) error {
-	*l = append(*l, v)
-	return nil
-}
-
 // authorizer is the one policy decision point every service is given.
 type authorizer interface {
 	Authorize(ctx context.Context, req *policy.Request) error
 }
 
-func (m *Main) parseServe(args []string) (*serveConfig, error) {
+// serveFlags registers serve's flags on fs, each defaulting to its STATEWARD_* variable, and
+// returns the configuration they fill.
+func (m *Main) serveFlags(fs *pflag.FlagSet) *serveConfig {
 	env := func(name, def string) string {
 		if v := m.Getenv("STATEWARD_" + name); v != "" {
 			return v
@@ -79,8 +73,7 @@ func (m *Main) parseServe(args []string) (*serveConfig, error) {
 		return def
 	}
 	c := &serveConfig{masterKey: m.Getenv("STATEWARD_MASTER_KEY")}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs.SortFlags = false
 	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:9000"), "listen address `host:port` ($STATEWARD_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("DATA_DIR", "stateward-data"), "data `directory` ($STATEWARD_DATA_DIR)")
 	fs.StringVar(&c.Region, "region", env("REGION", "us-east-1"), "region reported to clients ($STATEWARD_REGION)")
@@ -93,40 +86,84 @@ func (m *Main) parseServe(args []string) (*serveConfig, error) {
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "log level: debug, info, warn, error ($STATEWARD_LOG_LEVEL)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", env("MASTER_KEY_FILE", ""),
 		"master key `file` (default <data-dir>/master.key, created on first start; $STATEWARD_MASTER_KEY_FILE, or the key itself in $STATEWARD_MASTER_KEY)")
-	var jwks listFlag
-	fs.Var(&jwks, "oidc-jwks-file",
+	var jwks []string
+	if v := env("OIDC_JWKS_FILE", ""); v != "" {
+		for _, e := range strings.Split(v, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				jwks = append(jwks, e)
+			}
+		}
+	}
+	fs.StringArrayVar(&c.OIDCJWKSFiles, "oidc-jwks-file", jwks,
 		"`ISSUER=PATH`: verify web identity tokens of the OpenID Connect issuer ISSUER (https://…) with the JSON Web Key Set in PATH, "+
 			"never contacting it; repeatable ($STATEWARD_OIDC_JWKS_FILE, entries separated by commas)")
+	return c
+}
+
+// parseServe parses serve's arguments (flags only) into a checked configuration.
+func (m *Main) parseServe(args []string) (*serveConfig, error) {
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	c := m.serveFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	c.OIDCJWKSFiles = jwks
-	if len(jwks) == 0 && env("OIDC_JWKS_FILE", "") != "" {
-		for _, e := range strings.Split(env("OIDC_JWKS_FILE", ""), ",") {
-			if e = strings.TrimSpace(e); e != "" {
-				c.OIDCJWKSFiles = append(c.OIDCJWKSFiles, e)
-			}
-		}
+	if err := serveArgs(nil, fs.Args()); err != nil {
+		return nil, err
+	}
+	return c, c.check()
+}
+
+// serveArgs refuses positional arguments: serve takes flags only.
+func serveArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("serve: unexpected argument %q", args[0])}
+	}
+	return nil
+}
+
+// check reports flags that contradict each other.
+func (c *serveConfig) check() error {
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return usageError{errors.New("serve: --tls-cert and --tls-key go together")}
+	}
+	if c.TLSSelfSigned && c.TLSCert != "" {
+		return usageError{errors.New("serve: --tls-self-signed and --tls-cert exclude each other")}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return usageError{fmt.Errorf("serve: --log-format must be text or json, not %q", c.LogFormat)}
 	}
 	for _, e := range c.OIDCJWKSFiles {
 		iss, path, ok := strings.Cut(e, "=")
 		if _, valid := identity.OIDCProviderURL(iss); !ok || !valid || path == "" {
-			return nil, fmt.Errorf("serve: --oidc-jwks-file %q: want ISSUER=PATH with ISSUER an https:// URL, as the tokens' iss gives it", e)
+			return usageError{fmt.Errorf("serve: --oidc-jwks-file %q: want ISSUER=PATH with ISSUER an https:// URL, as the tokens' iss gives it", e)}
 		}
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	return nil
+}
+
+func (m *Main) serveCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "Run the server",
+		Long: `Run the server: S3, DynamoDB, KMS, IAM, STS and Organizations on one address, with the
+store in the data directory. The first start creates an account, its root access key and the
+versioned bucket "terraform-state", writes <data-dir>/credentials and <data-dir>/config
+(profile stateward) and prints export lines and a ready backend block. Every flag can also be
+set with its STATEWARD_* variable; a flag wins over the variable.`,
+		Example: `  stateward serve
+  stateward serve --addr 0.0.0.0:9443 --tls-self-signed --data-dir /var/lib/stateward
+  STATEWARD_MASTER_KEY_FILE=/run/secrets/stateward.key stateward serve --log-format json`,
+		Args: serveArgs,
 	}
-	if (c.TLSCert == "") != (c.TLSKey == "") {
-		return nil, errors.New("serve: --tls-cert and --tls-key go together")
+	c := m.serveFlags(cmd.Flags())
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if err := c.check(); err != nil {
+			return err
+		}
+		return m.serve(cmd.Context(), c)
 	}
-	if c.TLSSelfSigned && c.TLSCert != "" {
-		return nil, errors.New("serve: --tls-self-signed and --tls-cert exclude each other")
-	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		return nil, fmt.Errorf("serve: --log-format must be text or json, not %q", c.LogFormat)
-	}
-	return c, nil
+	return cmd
 }
 
 func (c *serveConfig) logger(m *Main) (*slog.Logger, error) {
@@ -289,11 +326,8 @@ func (c *serveConfig) issuerKeys() (map[string][]crypto.PublicKey, error) {
 	return keys, nil
 }
 
-func (m *Main) serve(ctx context.Context, args []string) error {
-	c, err := m.parseServe(args)
-	if err != nil {
-		return err
-	}
+// serve runs the server configured by c until ctx is done.
+func (m *Main) serve(ctx context.Context, c *serveConfig) error {
 	log, err := c.logger(m)
 	if err != nil {
 		return err

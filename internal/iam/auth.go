@@ -317,11 +317,14 @@ func (s *Service) noteKeyUse(ctx context.Context, keyID, service, region string)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		err := s.store.Update(ctx, func(tx storage.Tx) error {
-			// A key deleted meanwhile gets no record.
-			if _, err := tx.Get([]byte(prefixKey + keyID)); err != nil {
-				if isNotFound(err) {
+			// A key deleted meanwhile gets no record; a session's key is its session record.
+			if _, err := tx.Get([]byte(prefixKey + keyID)); isNotFound(err) {
+				if _, err = tx.Get(sessionKey(keyID)); isNotFound(err) {
 					return nil
+				} else if err != nil {
+					return err
 				}
+			} else if err != nil {
 				return err
 			}
 			return putJSON(tx, []byte(prefixUse+keyID), use)
