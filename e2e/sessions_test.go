@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -310,5 +311,81 @@ func (lc *lockCase) testAssumeRoleBackend(t *testing.T) {
 	}
 	if lc.tc.srv.objectExists(t, bucket, "envs/prod/app.tfstate") {
 		t.Errorf("the refused workspace wrote envs/prod/app.tfstate")
+	}
+}
+
+// TestSessionActivate: seed 004's activation script, built in. The real binary's `session
+// activate` asks the server for a role's session with an MFA code, for an hour, and runs
+// OpenTofu with it (the backend cannot ask for a code itself); `session ls` shows the session
+// and `session revoke` ends it.
+func TestSessionActivate(t *testing.T) {
+	bin := clientBinary(t, "tofu-1.12.6")
+	cli := awsCLIs[1]
+	awsBin := cli.binary(t)
+	srv := startServer(t, serverOpts{})
+	cc := newCLICase(t, cli, awsBin, srv)
+	account := cc.callerAccount(t)
+	roleARN := "arn:aws:iam::" + account + ":role/terraform"
+	writeFile(t, filepath.Join(cc.dir, "trust.json"), []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+  "Principal":{"AWS":"arn:aws:iam::`+account+`:root"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`))
+	cc.ok(t, "iam", "create-role", "--role-name", "terraform", "--assume-role-policy-document", "file://trust.json", "--max-session-duration", "3600")
+	writeFile(t, filepath.Join(cc.dir, "role.json"), []byte(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3:::terraform-state","arn:aws:s3:::terraform-state/*"]}}`))
+	cc.ok(t, "iam", "put-role-policy", "--role-name", "terraform", "--policy-name", "state", "--policy-document", "file://role.json")
+	cc.ok(t, "iam", "create-user", "--user-name", "martin")
+	writeFile(t, filepath.Join(cc.dir, "assume.json"), []byte(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["sts:AssumeRole","iam:ListMFADevices"],"Resource":"*"}}`))
+	cc.ok(t, "iam", "put-user-policy", "--user-name", "martin", "--policy-name", "assume", "--policy-document", "file://assume.json")
+	var key struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
+	cc.okJSON(t, &key, "iam", "create-access-key", "--user-name", "martin")
+	dev := cc.newMFADevice(t, "martin")
+
+	// Martin's profile, as `aws configure` would leave it; no keys in the environment.
+	home := t.TempDir()
+	writeFile(t, filepath.Join(home, ".aws", "credentials"), []byte(fmt.Sprintf("[martin]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
+		key.AccessKey.AccessKeyId, key.AccessKey.SecretAccessKey)))
+	writeFile(t, filepath.Join(home, ".aws", "config"), []byte(fmt.Sprintf("[profile martin]\nregion = %s\nendpoint_url = %s\n", region, srv.URL)))
+	d := (&tfCase{client: tfClient{name: "tofu-1.12.6", lockfile: true}, bin: bin, srv: srv}).newDir(t,
+		(&tfCase{client: tfClient{lockfile: true}, srv: srv}).backendBlock("terraform-state", "activate/terraform.tfstate", "use_lockfile = true")+
+			fmt.Sprintf(greetingTF, "activated"))
+	env := []string{"HOME=" + home, "AWS_PROFILE=martin"}
+	for _, kv := range d.env {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "HOME=") {
+			env = append(env, kv)
+		}
+	}
+	sw := statewardBinary(t)
+	r := runCmd(t, d.dir, env, sw, "session", "activate", "--role", roleARN, "--code", dev.code(t), "--",
+		"/bin/sh", "-c", bin+" init -input=false -no-color && "+bin+" apply -auto-approve -input=false -no-color")
+	if r.Err != nil {
+		t.Fatalf("session activate -- tofu init && apply:\n%s", r)
+	}
+	if got := stringOutput(t, (&tfCase{srv: srv}).stateObject(t, "terraform-state", "activate/terraform.tfstate"), "greeting"); got != "activated" {
+		t.Errorf("state written through the session: greeting = %q", got)
+	}
+	// The root lists and revokes it.
+	rootEnv := cleanEnv([]string{"HOME=" + t.TempDir(), "AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey,
+		"AWS_REGION=" + region, "AWS_ENDPOINT_URL=" + srv.URL})
+	var listed struct {
+		Sessions []struct {
+			ID  string `json:"SessionId"`
+			ARN string `json:"Arn"`
+			MFA bool   `json:"MFA"`
+		}
+	}
+	r = mustRun(t, d.dir, rootEnv, sw, "session", "ls", "--role", roleARN, "--output", "json")
+	sessions := &listed.Sessions
+	if err := json.Unmarshal(r.Stdout, &listed); err != nil || len(*sessions) != 1 || !(*sessions)[0].MFA ||
+		(*sessions)[0].ARN != "arn:aws:sts::"+account+":assumed-role/terraform/martin" {
+		t.Fatalf("session ls: %v\n%s", err, r)
+	}
+	id := (*sessions)[0].ID
+	r = mustRun(t, d.dir, rootEnv, sw, "session", "revoke", id)
+	if !strings.Contains(string(r.Stdout), id) {
+		t.Errorf("session revoke printed no id:\n%s", r)
+	}
+	r = mustRun(t, d.dir, rootEnv, sw, "session", "ls", "--role", roleARN, "--output", "json")
+	if strings.Contains(string(r.Stdout), id) {
+		t.Errorf("the revoked session is still listed as live:\n%s", r)
 	}
 }
