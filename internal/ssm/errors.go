@@ -31,7 +31,6 @@ const (
 	CodeHierarchyTypeMismatch    = "HierarchyTypeMismatchException"
 	CodeTooManyTags              = "TooManyTagsError"
 	CodeUnsupportedParameterType = "UnsupportedParameterType"
-	CodeUnsupportedOperation     = "UnsupportedOperationException"
 )
 
 func errValidation(format string, args ...any) error {

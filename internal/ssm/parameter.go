@@ -118,7 +118,7 @@ func (in *putParameterInput) nextMeta(name string, cur *parameterRecord) (versio
 	}
 	value := *in.Value
 	switch m.DataType {
-	case dataTypeText, dataTypeIntegrat:
+	case dataTypeText, dataTypeIntegration:
 	case dataTypeImage:
 		if m.Type != typeString || !amiID.MatchString(value) {
 			return m, errValidation("Parameters of data type aws:ec2:image are String parameters whose value is an AMI ID such as ami-12345abcdeEXAMPLE.")

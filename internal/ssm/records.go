@@ -54,12 +54,12 @@ const (
 	typeStringList   = "StringList"
 	typeSecureString = "SecureString"
 
-	tierStandard     = "Standard"
-	tierAdvanced     = "Advanced"
-	tierIntelligent  = "Intelligent-Tiering"
-	dataTypeText     = "text"
-	dataTypeImage    = "aws:ec2:image"
-	dataTypeIntegrat = "aws:ssm:integration"
+	tierStandard        = "Standard"
+	tierAdvanced        = "Advanced"
+	tierIntelligent     = "Intelligent-Tiering"
+	dataTypeText        = "text"
+	dataTypeImage       = "aws:ec2:image"
+	dataTypeIntegration = "aws:ssm:integration"
 
 	defaultKeyAlias = "alias/aws/ssm"
 	// maxVersions is how many versions of a parameter are kept; the oldest goes first.
