@@ -78,8 +78,9 @@ func (in *putParameterInput) check() error {
 }
 
 // nextMeta is the metadata of the version a PutParameter request makes of cur (nil for a new
-// parameter), but for its time, author and number, and the tier it asks for. value is the
-// new value.
+// parameter), checked against the new value: what the request leaves out carries over from
+// cur. Its time, author and number are left to the commit, and so is an Intelligent-Tiering
+// tier, which the account's counts decide.
 func (in *putParameterInput) nextMeta(name string, cur *parameterRecord) (versionMeta, error) {
 	var m versionMeta
 	if cur != nil {
