@@ -1,5 +1,5 @@
 // Package e2e drives real, unmodified clients against a running stateward server: OpenTofu and
-// Terraform with `backend "s3"`, the aws CLI (v1 and v2) and aws-sdk-go-v2. Nothing here imports
+// Terraform with `backend "s3"`, the aws CLI (v1 and v2), chamber and aws-sdk-go-v2. Nothing here imports
 // the server's packages; the suite builds ./cmd/stateward, starts `stateward serve` on a loopback
 // port with a fresh data directory (plain HTTP and --tls-self-signed), and talks to it only over
 // the wire, the way a user's machine would.
@@ -18,8 +18,8 @@
 //
 // # Environment
 //
-//	STATEWARD_CLIENTS_BIN  directory holding tofu-1.12.6, terraform-1.8.5 and terraform-1.5.7
-//	                       (the last line printed by scripts/install-clients)
+//	STATEWARD_CLIENTS_BIN  directory holding tofu-1.12.6, terraform-1.8.5, terraform-1.5.7 and
+//	                       chamber-3.1.4 (the last line printed by scripts/install-clients)
 //	STATEWARD_BIN          use this stateward binary instead of building ./cmd/stateward
 //	STATEWARD_AWS_V1       aws CLI v1 binary (default: the first `aws` on PATH that reports 1.x)
 //	STATEWARD_AWS_V2       aws CLI v2 binary (default: /usr/bin/aws)

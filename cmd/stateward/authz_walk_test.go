@@ -18,6 +18,8 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	dynamodbfe "github.com/stateward/stateward/internal/dynamodb"
@@ -25,6 +27,7 @@ import (
 	kmsfe "github.com/stateward/stateward/internal/kms"
 	"github.com/stateward/stateward/internal/policy"
 	s3fe "github.com/stateward/stateward/internal/s3"
+	ssmfe "github.com/stateward/stateward/internal/ssm"
 	stsfe "github.com/stateward/stateward/internal/sts"
 )
 
@@ -550,6 +553,88 @@ func TestEveryOperationAuthorizesOnce(t *testing.T) {
 		}},
 	}
 
+	// SSM: SecureStrings under a customer key; reading one WithDecryption asks SSM's question
+	// about the parameter (or path), then KMS's about the key, as AWS does.
+	ssmKey, err := env.KMS.CreateKey(ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ssmKeyARN := aws.ToString(ssmKey.KeyMetadata.Arn)
+	if _, err := env.KMS.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/walk-ssm"), TargetKeyId: ssmKey.KeyMetadata.KeyId}); err != nil {
+		t.Fatal(err)
+	}
+	rec.take()
+	param := "arn:aws:ssm:us-east-1:" + acct + ":parameter/walk/secret"
+	parameter := ssmtypes.ResourceTypeForTaggingParameter
+	ssmSteps := []walkStep{
+		{op: "PutParameter", want: []string{"ssm:PutParameter " + param, "kms:Encrypt " + ssmKeyARN}, call: func(ctx context.Context) error {
+			_, err := env.SSM.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/walk/secret"), Value: aws.String("s"),
+				Type: ssmtypes.ParameterTypeSecureString, KeyId: aws.String("alias/walk-ssm")})
+			return err
+		}},
+		{op: "PutParameter", call: func(ctx context.Context) error {
+			_, err := env.SSM.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/walk/plain"), Value: aws.String("p"), Type: ssmtypes.ParameterTypeString})
+			return err
+		}},
+		{op: "GetParameter", want: []string{"ssm:GetParameter " + param, "kms:Decrypt " + ssmKeyARN}, call: func(ctx context.Context) error {
+			_, err := env.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/walk/secret"), WithDecryption: aws.Bool(true)})
+			return err
+		}},
+		{op: "GetParameter", call: func(ctx context.Context) error {
+			_, err := env.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/walk/secret")})
+			return err
+		}},
+		{op: "GetParameters", want: []string{"ssm:GetParameters " + param, "kms:Decrypt " + ssmKeyARN}, call: func(ctx context.Context) error {
+			_, err := env.SSM.GetParameters(ctx, &ssm.GetParametersInput{Names: []string{"/walk/secret"}, WithDecryption: aws.Bool(true)})
+			return err
+		}},
+		{op: "GetParametersByPath", want: []string{"ssm:GetParametersByPath arn:aws:ssm:us-east-1:" + acct + ":parameter/walk/", "kms:Decrypt " + ssmKeyARN},
+			call: func(ctx context.Context) error {
+				_, err := env.SSM.GetParametersByPath(ctx, &ssm.GetParametersByPathInput{Path: aws.String("/walk/"), WithDecryption: aws.Bool(true),
+					ParameterFilters: []ssmtypes.ParameterStringFilter{{Key: aws.String("Type"), Values: []string{"SecureString"}}}})
+				return err
+			}},
+		{op: "DescribeParameters", call: func(ctx context.Context) error {
+			_, err := env.SSM.DescribeParameters(ctx, &ssm.DescribeParametersInput{})
+			return err
+		}},
+		{op: "GetParameterHistory", call: func(ctx context.Context) error {
+			_, err := env.SSM.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String("/walk/secret")})
+			return err
+		}},
+		{op: "LabelParameterVersion", call: func(ctx context.Context) error {
+			_, err := env.SSM.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/walk/secret"), Labels: []string{"walk"}})
+			return err
+		}},
+		{op: "UnlabelParameterVersion", call: func(ctx context.Context) error {
+			_, err := env.SSM.UnlabelParameterVersion(ctx, &ssm.UnlabelParameterVersionInput{Name: aws.String("/walk/secret"),
+				ParameterVersion: aws.Int64(1), Labels: []string{"walk"}})
+			return err
+		}},
+		{op: "AddTagsToResource", call: func(ctx context.Context) error {
+			_, err := env.SSM.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{ResourceType: parameter, ResourceId: aws.String("/walk/secret"),
+				Tags: []ssmtypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+			return err
+		}},
+		{op: "ListTagsForResource", call: func(ctx context.Context) error {
+			_, err := env.SSM.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{ResourceType: parameter, ResourceId: aws.String("/walk/secret")})
+			return err
+		}},
+		{op: "RemoveTagsFromResource", call: func(ctx context.Context) error {
+			_, err := env.SSM.RemoveTagsFromResource(ctx, &ssm.RemoveTagsFromResourceInput{ResourceType: parameter, ResourceId: aws.String("/walk/secret"),
+				TagKeys: []string{"k"}})
+			return err
+		}},
+		{op: "DeleteParameters", call: func(ctx context.Context) error {
+			_, err := env.SSM.DeleteParameters(ctx, &ssm.DeleteParametersInput{Names: []string{"/walk/plain"}})
+			return err
+		}},
+		{op: "DeleteParameter", call: func(ctx context.Context) error {
+			_, err := env.SSM.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String("/walk/secret")})
+			return err
+		}},
+	}
+
 	frontends := []struct {
 		name  string
 		ops   []string
@@ -558,6 +643,7 @@ func TestEveryOperationAuthorizesOnce(t *testing.T) {
 		{"s3", s3fe.NewHandler(env.srv.objects).Operations(), s3Steps},
 		{"dynamodb", dynamodbfe.NewHandler(env.srv.tables).Operations(), ddbSteps},
 		{"kms", kmsfe.NewHandler(env.srv.keys).Operations(), kmsSteps},
+		{"ssm", ssmfe.NewHandler(env.srv.params).Operations(), ssmSteps},
 		{"sts", stsfe.Operations(), stsSteps},
 	}
 	for _, fe := range frontends {

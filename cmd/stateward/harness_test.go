@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -33,6 +34,7 @@ type testEnv struct {
 	KMS     *kms.Client
 	DDB     *dynamodb.Client
 	IAM     *iam.Client
+	SSM     *ssm.Client
 	cfg     aws.Config
 	DataDir string
 }
@@ -100,6 +102,7 @@ func newTestEnv(t testing.TB, opts envOptions) *testEnv {
 	env.KMS = kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(ts.URL) })
 	env.DDB = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ts.URL) })
 	env.IAM = iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(ts.URL) })
+	env.SSM = ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = aws.String(ts.URL) })
 	env.cfg = cfg
 	return env
 }
@@ -111,6 +114,7 @@ type clients struct {
 	KMS *kms.Client
 	STS *sts.Client
 	IAM *iam.Client
+	SSM *ssm.Client
 }
 
 // as returns clients signing with creds (a session's token included).
@@ -124,6 +128,7 @@ func (env *testEnv) as(creds aws.Credentials) *clients {
 		KMS: kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = ep }),
 		STS: sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = ep }),
 		IAM: iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = ep }),
+		SSM: ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = ep }),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,8 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
 // markerForms are the byte strings under which a secret could show up in a file: as is, in
@@ -187,6 +191,59 @@ func TestIdentitiesEncryptedAtRest(t *testing.T) {
 		if len(s) < 16 {
 			t.Fatalf("%s %q is too short to search for", what, s)
 		}
+		if found := scanDir(t, env.DataDir, markerForms(s)); len(found) > 0 {
+			t.Errorf("the %s is readable at rest: %v", what, found)
+		}
+	}
+}
+
+// TestParametersEncryptedAtRest: SSM parameter values — String, StringList, SecureString, old
+// versions among them — and their descriptions, allowed patterns, labels and tags are nowhere
+// in the data directory in any form. Parameter names are record keys, readable by design.
+func TestParametersEncryptedAtRest(t *testing.T) {
+	env := newTestEnv(t, envOptions{})
+	ctx := context.Background()
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	marker := "SWMARKER" + hex.EncodeToString(rnd[:]) + "ENDMARKER"
+	key, err := env.KMS.CreateKey(ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]string{}
+	put := func(what string, in *ssm.PutParameterInput) {
+		t.Helper()
+		if _, err := env.SSM.PutParameter(ctx, in); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	for i, typ := range []ssmtypes.ParameterType{ssmtypes.ParameterTypeString, ssmtypes.ParameterTypeStringList, ssmtypes.ParameterTypeSecureString} {
+		name := aws.String(fmt.Sprintf("/at-rest/p%d", i))
+		value := fmt.Sprintf("value%d-%s", i, marker)
+		old := fmt.Sprintf("old%d-%s", i, marker)
+		desc := fmt.Sprintf("description%d-%s", i, marker)
+		in := &ssm.PutParameterInput{Name: name, Value: aws.String(old), Type: typ, Description: aws.String(desc),
+			AllowedPattern: aws.String(fmt.Sprintf("^.*(%s)?.*$", marker)),
+			Tags:           []ssmtypes.Tag{{Key: aws.String("note"), Value: aws.String(fmt.Sprintf("tag%d-%s", i, marker))}}}
+		if typ == ssmtypes.ParameterTypeSecureString {
+			in.KeyId = key.KeyMetadata.KeyId
+		}
+		put(string(typ), in)
+		put(string(typ)+" overwrite", &ssm.PutParameterInput{Name: name, Value: aws.String(value), Overwrite: aws.Bool(true)})
+		if _, err := env.SSM.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: name, ParameterVersion: aws.Int64(1),
+			Labels: []string{fmt.Sprintf("label%d-%s", i, strings.ToLower(marker))}}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := env.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: name, WithDecryption: aws.Bool(true)})
+		if err != nil || aws.ToString(out.Parameter.Value) != value {
+			t.Fatalf("%s reads back %+v, %v", typ, out, err)
+		}
+		secrets[string(typ)+" value"], secrets[string(typ)+" old value"], secrets[string(typ)+" description"] = value, old, desc
+	}
+	secrets["markers anywhere"] = marker
+	secrets["labels"] = strings.ToLower(marker)
+	env.srv.close() // every write checkpointed and closed
+	for what, s := range secrets {
 		if found := scanDir(t, env.DataDir, markerForms(s)); len(found) > 0 {
 			t.Errorf("the %s is readable at rest: %v", what, found)
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/stateward/stateward/internal/organizations"
 	"github.com/stateward/stateward/internal/policy"
 	"github.com/stateward/stateward/internal/s3"
+	"github.com/stateward/stateward/internal/ssm"
 	"github.com/stateward/stateward/internal/storage/bolt"
 	"github.com/stateward/stateward/internal/storage/sealed"
 	"github.com/stateward/stateward/internal/sts"
@@ -199,6 +200,7 @@ type server struct {
 	objects *s3.Service
 	keys    *kms.Service
 	tables  *dynamodb.Service
+	params  *ssm.Service
 	// identities are the accounts, users, groups, roles and their policies.
 	identities *iam.Service
 	sessions   *sts.Service
@@ -252,6 +254,8 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 	srv.objects = s3.New(s3.Config{Store: store, Keys: kr, KMS: srv.keys, Authorizer: authz, Region: c.Region, Domain: c.Domain, Logger: log})
 	// Lock-table items are authorized as the states they lock.
 	srv.tables = dynamodb.New(dynamodb.Config{Store: store, Authorizer: authz, StateLocks: srv.objects, Region: c.Region, Logger: log})
+	// SecureString values are encrypted by KMS on the caller's behalf.
+	srv.params = ssm.New(ssm.Config{Store: store, Authorizer: authz, KMS: srv.keys, Region: c.Region, Logger: log})
 	if srv.created {
 		if err := srv.objects.EnsureBucket(ctx, srv.account.ID, defaultBucket, true); err != nil {
 			return fail(fmt.Errorf("bootstrap: %w", err))
@@ -289,6 +293,7 @@ func newServer(ctx context.Context, c *serveConfig, log *slog.Logger) (*server, 
 			sts.NewHandler(srv.sessions),
 			kms.NewHandler(srv.keys),
 			dynamodb.NewHandler(srv.tables),
+			ssm.NewHandler(srv.params),
 			iam.NewHandler(identities),
 			organizations.NewHandler(srv.orgs),
 		},

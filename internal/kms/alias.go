@@ -13,6 +13,7 @@ const (
 	aliasPrefix         = "alias/"
 	reservedAliasPrefix = "alias/aws/"
 	managedS3Alias      = "alias/aws/s3"
+	managedSSMAlias     = "alias/aws/ssm"
 )
 
 // validateAliasName checks an AliasName parameter. Names under alias/aws/ belong to AWS

@@ -150,8 +150,8 @@ func (s *Service) resolve(ctx context.Context, p *identity.Principal, raw, membe
 }
 
 // resolveRef finds the key ref names and authorizes op on it for the caller p. The AWS
-// managed key alias/aws/s3 of account home (the caller's own, or the one S3 acts for) is
-// created on first use. A missing key of another account is refused as access denied unless
+// managed keys (alias/aws/s3, alias/aws/ssm) of account home (the caller's own, or the one a
+// service acts for) are created on first use. A missing key of another account is refused as access denied unless
 // the caller may use it, so callers cannot probe other accounts for keys.
 func (s *Service) resolveRef(ctx context.Context, p *identity.Principal, ref keyRef, op string, conds map[string][]string, home string) (*keyRecord, error) {
 	k, err := s.find(ctx, ref, ref.account == home)
@@ -170,7 +170,8 @@ func (s *Service) resolveRef(ctx context.Context, p *identity.Principal, ref key
 	return k, nil
 }
 
-// find reads the key ref names; with createManaged, a missing alias/aws/s3 is created.
+// find reads the key ref names; with createManaged, a missing AWS managed key alias
+// (alias/aws/s3, alias/aws/ssm) is created with its key.
 func (s *Service) find(ctx context.Context, ref keyRef, createManaged bool) (*keyRecord, error) {
 	now := s.now()
 	var k *keyRecord
@@ -178,14 +179,15 @@ func (s *Service) find(ctx context.Context, ref keyRef, createManaged bool) (*ke
 		k, err = lookup(tx, ref, now)
 		return err
 	})
-	if err == nil || !createManaged || ref.alias != managedS3Alias {
+	v := managedByAlias(ref.alias)
+	if err == nil || !createManaged || v == nil {
 		return k, err
 	}
 	var e *awserr.Error
 	if !errors.As(err, &e) || e.Code != CodeNotFound {
 		return nil, err
 	}
-	return s.ensureManagedKey(ctx, ref.account)
+	return s.ensureManagedKey(ctx, ref.account, v)
 }
 
 // updateKey re-reads k inside one write transaction, applies fn to the fresh record and stores

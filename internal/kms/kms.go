@@ -1,8 +1,11 @@
 // Package kms is the AWS KMS API: symmetric customer keys and AWS managed keys, aliases, key
 // policies, tags, rotation and deletion, and the cryptographic operations on them (Encrypt,
 // Decrypt, GenerateDataKey, ReEncrypt), with its JSON 1.1 front-end (X-Amz-Target
-// TrentService.<Op>). It also serves the S3 layer, which encrypts object data keys under KMS
-// keys through ResolveForS3, GenerateDataKeyFor and DecryptFor.
+// TrentService.<Op>). It also serves the services that use keys on their callers' behalf, as
+// kms:ViaService tells: S3, which encrypts object data keys through ResolveForS3,
+// GenerateDataKeyFor and DecryptFor, and SSM, which encrypts SecureString parameters through
+// EncryptForSSM and DecryptForSSM. Each has an AWS managed key (alias/aws/s3, alias/aws/ssm),
+// created in an account on first use.
 //
 // Keys and aliases live in an account and a region. A Service answers for one region: requests
 // signed for any region reach the same keys (stateward accepts every region), and an ARN that

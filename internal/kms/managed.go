@@ -12,7 +12,32 @@ import (
 // errUseExisting tells createKeyRecord to keep the key its check found instead of a new one.
 var errUseExisting = errors.New("kms: use existing key")
 
-const managedS3Description = "Default key that protects my S3 objects when no other key is defined"
+// viaService is an AWS service that uses KMS keys on its callers' behalf: the requests it
+// makes carry kms:ViaService <name>.<region>.amazonaws.com, and its AWS managed key, the
+// default for callers who name none, is created on first use under alias/aws/<name>.
+type viaService struct {
+	name        string // endpoint prefix: "s3", "ssm"
+	alias       string
+	description string
+	policy      func(account, region string) string // the managed key's key policy
+}
+
+var (
+	viaS3 = &viaService{name: "s3", alias: managedS3Alias,
+		description: "Default key that protects my S3 objects when no other key is defined", policy: managedS3Policy}
+	viaSSM = &viaService{name: "ssm", alias: managedSSMAlias,
+		description: "Default key that protects my SSM parameters when no other key is defined", policy: managedSSMPolicy}
+)
+
+// managedByAlias returns the service whose AWS managed key alias is name, or nil.
+func managedByAlias(name string) *viaService {
+	for _, v := range []*viaService{viaS3, viaSSM} {
+		if v.alias == name {
+			return v
+		}
+	}
+	return nil
+}
 
 // managedS3Policy is the key policy AWS gives alias/aws/s3: use through S3 by the account's
 // principals, and read-only metadata access for the account.
@@ -22,14 +47,22 @@ func managedS3Policy(account, region string) string {
 		account + `:root"},"Action":["kms:Describe*","kms:Get*","kms:List*"],"Resource":"*"}]}`
 }
 
-// ensureManagedKey returns account's alias/aws/s3 key, creating key and alias if they do not
-// exist. Concurrent first uses create one key: the check and the writes share a transaction,
-// and a loser finds the winner's alias and keeps that key.
-func (s *Service) ensureManagedKey(ctx context.Context, account string) (*keyRecord, error) {
-	ref := keyRef{account: account, region: s.region, alias: managedS3Alias}
+// managedSSMPolicy is the key policy AWS gives alias/aws/ssm: use through Systems Manager by
+// the account's principals, and read-only metadata access for the account.
+func managedSSMPolicy(account, region string) string {
+	return `{"Version":"2012-10-17","Id":"auto-ssm-1","Statement":[{"Sid":"Allow access through Systems Manager for all principals in the account that are authorized to use Systems Manager","Effect":"Allow","Principal":{"AWS":"*"},"Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:CreateGrant","kms:DescribeKey"],"Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"ssm.` +
+		region + `.amazonaws.com","kms:CallerAccount":"` + account + `"}}},{"Sid":"Allow direct access to key metadata to the account","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` +
+		account + `:root"},"Action":["kms:Describe*","kms:Get*","kms:List*","kms:RevokeGrant"],"Resource":"*"}]}`
+}
+
+// ensureManagedKey returns account's AWS managed key of service v, creating key and alias if
+// they do not exist. Concurrent first uses create one key: the check and the writes share a
+// transaction, and a loser finds the winner's alias and keeps that key.
+func (s *Service) ensureManagedKey(ctx context.Context, account string, v *viaService) (*keyRecord, error) {
+	ref := keyRef{account: account, region: s.region, alias: v.alias}
 	now := s.now()
-	rec := &keyRecord{Account: account, Description: managedS3Description, Manager: managerAWS,
-		Policy: managedS3Policy(account, s.region), Rotation: true, RotationPeriod: defaultRotationPeriod}
+	rec := &keyRecord{Account: account, Description: v.description, Manager: managerAWS,
+		Policy: v.policy(account, s.region), Rotation: true, RotationPeriod: defaultRotationPeriod}
 	k, err := s.createKeyRecord(ctx, rec, func(tx storage.Tx, k **keyRecord) error {
 		existing, err := lookup(tx, ref, now)
 		var e *awserr.Error
@@ -40,8 +73,8 @@ func (s *Service) ensureManagedKey(ctx context.Context, account string) (*keyRec
 		case !errors.As(err, &e) || e.Code != CodeNotFound:
 			return err
 		}
-		return storage.PutJSON(tx, aliasRecordKey(account, s.region, managedS3Alias),
-			&aliasRecord{Name: managedS3Alias, Target: (*k).ID, Created: (*k).Created, Updated: (*k).Created})
+		return storage.PutJSON(tx, aliasRecordKey(account, s.region, v.alias),
+			&aliasRecord{Name: v.alias, Target: (*k).ID, Created: (*k).Created, Updated: (*k).Created})
 	})
 	if err != nil {
 		return nil, err
@@ -49,9 +82,10 @@ func (s *Service) ensureManagedKey(ctx context.Context, account string) (*keyRec
 	return k, nil
 }
 
-// s3Conditions mark a request S3 makes on a caller's behalf, as KMS's kms:ViaService does.
-func (s *Service) s3Conditions(encCtx map[string]string) (map[string][]string, error) {
-	return contextConditions(encCtx, map[string][]string{"kms:ViaService": {"s3." + s.region + ".amazonaws.com"}})
+// conditions mark a request service v makes on a caller's behalf, as KMS's kms:ViaService
+// does, with encCtx's condition keys.
+func (s *Service) conditions(v *viaService, encCtx map[string]string) (map[string][]string, error) {
+	return contextConditions(encCtx, map[string][]string{"kms:ViaService": {v.name + "." + s.region + ".amazonaws.com"}})
 }
 
 // ResolveForS3 returns the ARN of the key an S3 request or bucket configuration names for
@@ -61,7 +95,7 @@ func (s *Service) s3Conditions(encCtx map[string]string) (map[string][]string, e
 // may be in any state. Errors are *awserr.Error with KMS codes (NotFoundException,
 // AccessDeniedException, ValidationException, …) that S3 reports as "KMS.<code>".
 func (s *Service) ResolveForS3(ctx context.Context, accountID, keyRef string) (keyARN string, err error) {
-	k, err := s.forS3(ctx, accountID, keyRef, "DescribeKey", nil)
+	k, err := s.forService(ctx, viaS3, accountID, keyRef, "DescribeKey", nil)
 	if err != nil {
 		return "", err
 	}
@@ -74,7 +108,7 @@ func (s *Service) ResolveForS3(ctx context.Context, accountID, keyRef string) (k
 // authorized for kms:GenerateDataKey. A disabled key is DisabledException, a key pending
 // deletion KMSInvalidStateException, a missing one NotFoundException.
 func (s *Service) GenerateDataKeyFor(ctx context.Context, accountID, keyRef string, encCtx map[string]string) (plaintext keyring.Key, ciphertextBlob []byte, keyARN string, err error) {
-	k, err := s.forS3(ctx, accountID, keyRef, "GenerateDataKey", encCtx)
+	k, err := s.forService(ctx, viaS3, accountID, keyRef, "GenerateDataKey", encCtx)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -92,36 +126,71 @@ func (s *Service) GenerateDataKeyFor(ctx context.Context, accountID, keyRef stri
 // ARN. Errors are as for GenerateDataKeyFor, plus InvalidCiphertextException for a blob that
 // was altered or is opened with another context.
 func (s *Service) DecryptFor(ctx context.Context, accountID string, blob []byte, encCtx map[string]string) (plaintext keyring.Key, keyARN string, err error) {
+	return s.decryptVia(ctx, viaS3, accountID, blob, encCtx)
+}
+
+// EncryptForSSM encrypts plaintext (a SecureString parameter's data key) for Systems Manager
+// under the key keyRef names: a key id, key ARN, alias name or alias ARN, resolved in
+// accountID unless it is an ARN, or when empty accountID's AWS managed key alias/aws/ssm,
+// created on first use. The caller in ctx must be authorized for kms:Encrypt on that key with
+// kms:ViaService ssm.<region>.amazonaws.com, as SSM's own calls to KMS are. The blob is bound
+// to encCtx. Errors are *awserr.Error with KMS codes: NotFoundException for a missing key or
+// alias, DisabledException, KMSInvalidStateException (pending deletion), or a policy denial.
+func (s *Service) EncryptForSSM(ctx context.Context, accountID, keyRef string, plaintext []byte, encCtx map[string]string) (blob []byte, keyARN string, err error) {
+	k, err := s.forService(ctx, viaSSM, accountID, keyRef, "Encrypt", encCtx)
+	if err != nil {
+		return nil, "", err
+	}
+	blob, _, err = s.encrypt(ctx, k, plaintext, encCtx)
+	if err != nil {
+		return nil, "", err
+	}
+	return blob, k.arn(), nil
+}
+
+// DecryptForSSM opens a blob from EncryptForSSM with the same encCtx for the caller in ctx,
+// which must be authorized for kms:Decrypt, through Systems Manager, on the key the blob
+// names. It returns the plaintext, which the caller zeroes, and the key's ARN. Errors are as
+// for EncryptForSSM, plus InvalidCiphertextException for a blob that was altered or is opened
+// with another context.
+func (s *Service) DecryptForSSM(ctx context.Context, accountID string, blob []byte, encCtx map[string]string) (plaintext keyring.Key, keyARN string, err error) {
+	return s.decryptVia(ctx, viaSSM, accountID, blob, encCtx)
+}
+
+// decryptVia opens blob for the caller in ctx through service v; accountID, the account v acts
+// for, is for the log only.
+func (s *Service) decryptVia(ctx context.Context, v *viaService, accountID string, blob []byte, encCtx map[string]string) (keyring.Key, string, error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return nil, "", err
 	}
-	conds, err := s.s3Conditions(encCtx)
+	conds, err := s.conditions(v, encCtx)
 	if err != nil {
 		return nil, "", err
 	}
 	plaintext, k, _, err := s.decrypt(ctx, p, blob, encCtx, "", "", "Decrypt", conds)
 	if err != nil {
-		s.log.Debug("kms decrypt for s3 refused", "account", accountID, "err", err)
+		s.log.Debug("kms decrypt refused", "via", v.name, "account", accountID, "err", err)
 		return nil, "", err
 	}
 	return plaintext, k.arn(), nil
 }
 
-// forS3 resolves keyRef for S3 in accountID and authorizes op for the caller in ctx.
-func (s *Service) forS3(ctx context.Context, accountID, raw, op string, encCtx map[string]string) (*keyRecord, error) {
+// forService resolves keyRef (v's managed key when empty) in accountID and authorizes op for
+// the caller in ctx through service v.
+func (s *Service) forService(ctx context.Context, v *viaService, accountID, raw, op string, encCtx map[string]string) (*keyRecord, error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if raw == "" {
-		raw = managedS3Alias
+		raw = v.alias
 	}
 	ref, err := s.parseKeyRef(raw, "keyId", accountID)
 	if err != nil {
 		return nil, err
 	}
-	conds, err := s.s3Conditions(encCtx)
+	conds, err := s.conditions(v, encCtx)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -212,5 +214,103 @@ func TestS3DataKeys(t *testing.T) {
 	// Without a caller in the context nothing is served.
 	if _, err := e.svc.ResolveForS3(context.Background(), accountA, ""); !errors.Is(err, policy.ErrDenied) {
 		t.Errorf("ResolveForS3 without a caller: %v", err)
+	}
+}
+
+// TestSSMPath covers the Encrypt/Decrypt path SSM uses for SecureString parameters: the AWS
+// managed key alias/aws/ssm made on first use with the key policy AWS gives it, every form of
+// key reference, requests marked kms:ViaService ssm.<region>.amazonaws.com with the
+// parameter's encryption context, and KMS's refusals.
+func TestSSMPath(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const paramARN = "arn:aws:ssm:" + region + ":" + accountA + ":parameter/terraform/db_password"
+	encCtx := map[string]string{"PARAMETER_ARN": paramARN}
+	secret := []byte("a data key, or any short secret")
+
+	// No key named: alias/aws/ssm, created once, owned by AWS, usable through SSM only.
+	blob, managedARN, err := e.svc.EncryptForSSM(as(accountA), accountA, "", secret, encCtx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := e.A.DescribeKey(ctx, &awskms.DescribeKeyInput{KeyId: aws.String("alias/aws/ssm")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := desc.KeyMetadata; aws.ToString(m.Arn) != managedARN || m.KeyManager != types.KeyManagerTypeAws ||
+		aws.ToString(m.Description) != "Default key that protects my SSM parameters when no other key is defined" {
+		t.Errorf("alias/aws/ssm = %+v, EncryptForSSM used %s", m, managedARN)
+	}
+	if _, again, err := e.svc.EncryptForSSM(as(accountA), accountA, "alias/aws/ssm", secret, encCtx); err != nil || again != managedARN {
+		t.Errorf("second use of alias/aws/ssm: %s, %v; want %s", again, err, managedARN)
+	}
+	pol, err := e.A.GetKeyPolicy(ctx, &awskms.GetKeyPolicyInput{KeyId: aws.String(managedARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(aws.ToString(pol.Policy), `"kms:ViaService":"ssm.`+region+`.amazonaws.com","kms:CallerAccount":"`+accountA+`"`) {
+		t.Errorf("alias/aws/ssm key policy = %s", aws.ToString(pol.Policy))
+	}
+	got, arn, err := e.svc.DecryptForSSM(as(accountA), accountA, blob, encCtx)
+	if err != nil || !bytes.Equal(got, secret) || arn != managedARN {
+		t.Fatalf("DecryptForSSM = %q, %s, %v", got, arn, err)
+	}
+	// Directly, not through SSM, the managed key's policy refuses its use.
+	_, err = e.A.Decrypt(ctx, &awskms.DecryptInput{CiphertextBlob: blob, EncryptionContext: encCtx})
+	wantCode(t, err, "AccessDeniedException")
+	// Nor does SSM get to use S3's managed key, whose policy names S3.
+	if _, err := e.svc.ResolveForS3(as(accountA), accountA, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.svc.EncryptForSSM(as(accountA), accountA, "alias/aws/s3", secret, encCtx); !errors.Is(err, policy.ErrDenied) {
+		t.Errorf("EncryptForSSM under alias/aws/s3: %v, want a denial", err)
+	}
+
+	// A customer key, named every way chamber or the CLI may name it.
+	id, keyARN := createKey(t, e.A, "parameter store key")
+	if _, err := e.A.CreateAlias(ctx, &awskms.CreateAliasInput{AliasName: aws.String("alias/parameter_store_key"), TargetKeyId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{id, keyARN, "alias/parameter_store_key", "arn:aws:kms:" + region + ":" + accountA + ":alias/parameter_store_key"} {
+		e.authz.reset(nil)
+		blob, arn, err := e.svc.EncryptForSSM(as(accountA), accountA, ref, secret, encCtx)
+		if err != nil || arn != keyARN {
+			t.Fatalf("EncryptForSSM(%s) = %s, %v", ref, arn, err)
+		}
+		reqs := e.authz.requests()
+		if len(reqs) != 1 || reqs[0].Action != "kms:Encrypt" || reqs[0].Resource != keyARN ||
+			!slices.Equal(reqs[0].Keys["kms:ViaService"], []string{"ssm." + region + ".amazonaws.com"}) ||
+			!slices.Equal(reqs[0].Keys["kms:EncryptionContext:PARAMETER_ARN"], []string{paramARN}) {
+			t.Errorf("EncryptForSSM(%s) asked %+v", ref, reqs)
+		}
+		if _, _, err := e.svc.DecryptForSSM(as(accountA), accountA, blob, map[string]string{"PARAMETER_ARN": paramARN + "x"}); awsCode(err) != "InvalidCiphertextException" {
+			t.Errorf("DecryptForSSM with another parameter's context: %v", err)
+		}
+	}
+	if _, _, err := e.svc.EncryptForSSM(as(accountA), accountA, "alias/nope", secret, encCtx); awsCode(err) != "NotFoundException" {
+		t.Errorf("EncryptForSSM under a missing alias: %v", err)
+	}
+	blob, _, err = e.svc.EncryptForSSM(as(accountA), accountA, id, secret, encCtx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.A.DisableKey(ctx, &awskms.DisableKeyInput{KeyId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.svc.EncryptForSSM(as(accountA), accountA, id, secret, encCtx); awsCode(err) != "DisabledException" {
+		t.Errorf("EncryptForSSM under a disabled key: %v", err)
+	}
+	if _, _, err := e.svc.DecryptForSSM(as(accountA), accountA, blob, encCtx); awsCode(err) != "DisabledException" {
+		t.Errorf("DecryptForSSM under a disabled key: %v", err)
+	}
+	if _, err := e.A.ScheduleKeyDeletion(ctx, &awskms.ScheduleKeyDeletionInput{KeyId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.svc.DecryptForSSM(as(accountA), accountA, blob, encCtx); awsCode(err) != "KMSInvalidStateException" {
+		t.Errorf("DecryptForSSM under a key pending deletion: %v", err)
+	}
+	// Another account's root cannot use account A's key through SSM either.
+	if _, _, err := e.svc.DecryptForSSM(as(accountB), accountB, blob, encCtx); !errors.Is(err, policy.ErrDenied) {
+		t.Errorf("DecryptForSSM by another account: %v, want a denial", err)
 	}
 }
