@@ -84,7 +84,7 @@ file.`,
 					s.id, s.arn, s.expires.Format(time.RFC3339), s.id)
 				return nil
 			}
-			return m.runWith(args, vars)
+			return m.runWith(args, vars, shadowing)
 		},
 	}
 	fs := cmd.Flags()
@@ -202,14 +202,11 @@ func sessionName(name string) string {
 // readCode reads an MFA code: with a prompt and without echo when stdin is a terminal, else
 // one line of stdin (and no more, so a command run afterwards reads the rest).
 func (m *Main) readCode(serial string) (string, error) {
-	if f, ok := m.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprintf(m.Stderr, "MFA code for %s: ", serial)
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(m.Stderr)
+	if code, ok, err := m.promptHidden("MFA code for " + serial); ok {
 		if err != nil {
 			return "", fmt.Errorf("reading the MFA code: %w", err)
 		}
-		return strings.TrimSpace(string(b)), nil
+		return strings.TrimSpace(code), nil
 	}
 	if m.Stdin == nil {
 		return "", errors.New("no MFA code: give --code, or run on a terminal")
@@ -234,6 +231,19 @@ func (m *Main) readCode(serial string) (string, error) {
 		return code, nil
 	}
 	return "", errors.New("no MFA code on stdin: give --code, pipe one, or run on a terminal")
+}
+
+// promptHidden asks for a line on the terminal without echo; ok is false when stdin is no
+// terminal.
+func (m *Main) promptHidden(prompt string) (line string, ok bool, err error) {
+	f, isFile := m.Stdin.(*os.File)
+	if !isFile || !term.IsTerminal(int(f.Fd())) {
+		return "", false, nil
+	}
+	fmt.Fprintf(m.Stderr, "%s: ", prompt)
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(m.Stderr)
+	return string(b), true, err
 }
 
 // sessionVariable is one environment variable activate sets.
@@ -293,16 +303,16 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// runWith runs args with the variables set and the shadowing ones removed, and returns its
+// runWith runs args with the variables set and those named in unset removed, and returns its
 // exit code as an exitCode (nil for 0). Ctrl-C reaches the command from the terminal, as it
 // reaches this process; a SIGTERM sent to this process alone is passed on.
-func (m *Main) runWith(args []string, vars []sessionVariable) error {
+func (m *Main) runWith(args []string, vars []sessionVariable, unset []string) error {
 	environ := m.Environ
 	if environ == nil {
 		environ = os.Environ
 	}
 	drop := map[string]bool{}
-	for _, name := range shadowing {
+	for _, name := range unset {
 		drop[name] = true
 	}
 	for _, v := range vars {

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/spf13/pflag"
@@ -43,7 +44,7 @@ type awsFlags struct {
 func (f *awsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Profile, "profile", "", "AWS `profile` from the shared config and credentials files ($AWS_PROFILE)")
 	fs.StringVar(&f.Region, "region", "", "`region` to sign for ($AWS_REGION, $AWS_DEFAULT_REGION, the profile's region, else "+defaultClientRegion+")")
-	fs.StringVar(&f.EndpointURL, "endpoint-url", "", "the server's `URL` ($AWS_ENDPOINT_URL_STS, $AWS_ENDPOINT_URL, the profile's endpoint_url)")
+	fs.StringVar(&f.EndpointURL, "endpoint-url", "", "the server's `URL` ($AWS_ENDPOINT_URL_<SERVICE>, $AWS_ENDPOINT_URL, the profile's endpoint_url)")
 	fs.StringVar(&f.CABundle, "ca-bundle", "", "PEM `file` of the certificates to trust for HTTPS, such as <data-dir>/tls/cert.pem ($AWS_CA_BUNDLE)")
 }
 
@@ -53,6 +54,7 @@ type awsClient struct {
 	cfg aws.Config
 	sts *sts.Client
 	iam *iam.Client
+	ssm *ssm.Client
 	// endpoint is the STS endpoint, empty when nothing configures one (AWS's own).
 	endpoint string
 	// caBundle is the CA bundle file given by flag or environment, if any.
@@ -143,6 +145,11 @@ func (m *Main) awsClient(ctx context.Context, f *awsFlags) (*awsClient, error) {
 	})
 	c.iam = iam.NewFromConfig(c.cfg, func(o *iam.Options) {
 		if e := endpoint("IAM"); e != nil {
+			o.BaseEndpoint = e
+		}
+	})
+	c.ssm = ssm.NewFromConfig(c.cfg, func(o *ssm.Options) {
+		if e := endpoint("SSM"); e != nil {
 			o.BaseEndpoint = e
 		}
 	})

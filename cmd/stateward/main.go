@@ -80,11 +80,13 @@ func (m *Main) rootCommand() *cobra.Command {
 		Use:   "stateward",
 		Short: "Terraform and OpenTofu state on your own machines, over the AWS APIs",
 		Long: `stateward is one binary that serves Terraform and OpenTofu state over the S3, DynamoDB,
-KMS, IAM, STS and Organizations APIs ('stateward serve'), and the operator's commands that
-talk to a running server with your AWS credentials ('stateward session …').`,
+KMS, IAM, STS, Organizations and SSM APIs ('stateward serve'), and the operator's commands
+that talk to a running server with your AWS credentials ('stateward session …', 'stateward
+secrets …').`,
 		Example: `  stateward serve
   eval "$(stateward session activate --role arn:aws:iam::111122223333:role/terraform)"
-  stateward session ls`,
+  stateward session ls
+  stateward secrets exec --path /app/prod -- tofu apply`,
 		Version:       Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -101,7 +103,7 @@ talk to a running server with your AWS credentials ('stateward session …').`,
 	root.SetOut(m.Stdout)
 	root.SetErr(m.Stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(m.serveCommand(), m.versionCommand(), m.sessionCommand())
+	root.AddCommand(m.serveCommand(), m.versionCommand(), m.sessionCommand(), m.secretsCommand())
 	return root
 }
 
